@@ -1,0 +1,194 @@
+"""The scheduler: every check of the plan at once, each inside its own deadline, none able to
+stop another; then the collector hands the outcomes back in matrix order, never finish order.
+
+Like nox's parallel runner, output is buffered per check (its evidence) and results come back in
+manifest order. All concurrency lives in one anyio task group: nothing is fire-and-forget, and an
+interrupt cancels every probe (and so kills every subprocess group) before the report is written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from cutover_probe.durations import format_duration
+from cutover_probe.errors import CheckFailed
+from cutover_probe.model import Outcome, PlannedCheck, Status
+from cutover_probe.planning import Plan
+from cutover_probe.probes import KINDS
+from cutover_probe.probes.context import ProbeContext
+
+if TYPE_CHECKING:
+    import aiohttp
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    request_timeout_s: float = 10.0
+    per_host_limit: int = 8
+    total_limit: int = 100
+    handle_signals: bool = False
+
+
+@dataclass(frozen=True)
+class RunResult:
+    outcomes: tuple[Outcome, ...]  # matrix order
+    interrupted: bool
+    wall_s: float
+
+
+OnEvent = Callable[[PlannedCheck, Outcome], None]
+
+
+async def execute(
+    plan: Plan,
+    environ: Mapping[str, str],
+    settings: RunSettings = RunSettings(),
+    *,
+    on_finish: OnEvent | None = None,
+    on_line: Callable[[str, str], None] | None = None,
+) -> RunResult:
+    started = time.monotonic()
+    results: dict[int, Outcome] = {}
+    interrupted = False
+
+    def finish(planned: PlannedCheck, outcome: Outcome) -> None:
+        results[planned.index] = outcome
+        if on_finish is not None:
+            on_finish(planned, outcome)
+
+    to_run = [planned for planned in plan.checks if planned.skip_reason is None]
+    for planned in plan.checks:
+        if planned.skip_reason is not None:
+            finish(planned, _skipped(planned))
+
+    needs_http = any(KINDS[p.check.kind].uses_http for p in to_run)
+    async with _http_session(settings, needs_http) as session, anyio.create_task_group() as group:
+        if settings.handle_signals:
+
+            async def watch_signals() -> None:
+                nonlocal interrupted
+                with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                    async for _ in signals:
+                        if interrupted:
+                            os._exit(130)  # a second Ctrl-C: leave at once
+                        interrupted = True
+                        print(
+                            "[matrix] interrupted: cancelling every check "
+                            "(Ctrl-C again to quit at once)",
+                            file=sys.stderr,
+                            flush=True,
+                        )
+                        group.cancel_scope.cancel()
+
+            group.start_soon(watch_signals)
+
+        async def run_all() -> None:
+            async with anyio.create_task_group() as checks:
+                for planned in to_run:
+                    ctx = ProbeContext(
+                        check_id=planned.id,
+                        redactor=plan.redactor,
+                        repo_root=plan.repo_root,
+                        environ=environ,
+                        session=session,
+                        request_timeout_s=settings.request_timeout_s,
+                        on_line=on_line,
+                    )
+                    checks.start_soon(_run_check, planned, ctx, started, finish)
+            group.cancel_scope.cancel()  # stop the signal watcher
+
+        group.start_soon(run_all)
+
+    outcomes = []
+    for planned in plan.checks:
+        outcome = results.get(planned.index)
+        if outcome is None:
+            outcome = Outcome(
+                check_id=planned.id,
+                status=Status.CANCELLED,
+                reason="cancelled: the run was interrupted",
+            )
+        outcomes.append(outcome)
+    return RunResult(
+        outcomes=tuple(outcomes), interrupted=interrupted, wall_s=time.monotonic() - started
+    )
+
+
+def _skipped(planned: PlannedCheck) -> Outcome:
+    reason = planned.skip_reason or ""
+    return Outcome(check_id=planned.id, status=Status.SKIPPED, reason=reason, evidence=(reason,))
+
+
+async def _run_check(
+    planned: PlannedCheck, ctx: ProbeContext, run_started: float, finish: OnEvent
+) -> None:
+    kind = KINDS[planned.check.kind]
+    deadline = planned.check.deadline_s or kind.default_deadline_s
+    began = time.monotonic()
+    status, reason = Status.FAILED, ""
+    try:
+        with anyio.fail_after(deadline):
+            note = await kind.load()(ctx, planned.params)
+        status, reason = Status.PASSED, note or ""
+    except TimeoutError:
+        reason = f"deadline exceeded: no verdict within {format_duration(deadline)}"
+    except CheckFailed as exc:
+        reason = str(exc) or type(exc).__name__
+    except anyio.get_cancelled_exc_class():
+        status, reason = Status.CANCELLED, "cancelled: the run was interrupted"
+        finish(planned, _outcome(planned, ctx, status, reason, began, run_started))
+        raise
+    except Exception as exc:  # a probe bug must fail its check, never the run
+        reason = f"internal error in probe {planned.check.kind}: {type(exc).__name__}: {exc}"
+    if status is Status.FAILED:
+        ctx.log(f"FAILED: {reason}")
+    finish(planned, _outcome(planned, ctx, status, reason, began, run_started))
+
+
+def _outcome(
+    planned: PlannedCheck,
+    ctx: ProbeContext,
+    status: Status,
+    reason: str,
+    began: float,
+    run_started: float,
+) -> Outcome:
+    return Outcome(
+        check_id=planned.id,
+        status=status,
+        reason=ctx.redactor(" ".join(reason.split())),
+        duration_ms=(time.monotonic() - began) * 1000,
+        attempts=ctx.attempts,
+        evidence=tuple(ctx.evidence),
+        started_s=began - run_started,
+        details=dict(ctx.details),
+    )
+
+
+@contextlib.asynccontextmanager
+async def _http_session(
+    settings: RunSettings, needed: bool
+) -> AsyncIterator[aiohttp.ClientSession | None]:
+    """One session per run; aiohttp is imported only when an HTTP check runs."""
+    if not needed:
+        yield None
+        return
+    import aiohttp
+
+    connector = aiohttp.TCPConnector(
+        limit=settings.total_limit, limit_per_host=settings.per_host_limit
+    )
+    headers: dict[str, Any] = {"User-Agent": "cutover-probe"}
+    async with aiohttp.ClientSession(
+        connector=connector, cookie_jar=aiohttp.DummyCookieJar(), headers=headers
+    ) as session:
+        yield session

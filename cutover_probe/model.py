@@ -1,0 +1,98 @@
+"""The domain's data: a matrix of checks, the plan for one run, and what happened to each check.
+
+Frozen dataclasses only; behaviour lives in the modules that use them. Nothing here knows about
+HTTP, subprocesses or report formats.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class Status(enum.StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One variable of the environment contract (the seed script's environment variables)."""
+
+    name: str
+    default: str
+    type: str  # "url", "string", "secret", "flag"
+    description: str = ""
+    in_summary: bool = True
+
+
+@dataclass(frozen=True)
+class Check:
+    """One row of the matrix: an id, a probe kind, and the kind's parameters.
+
+    ``params`` holds values with ``${VAR}`` references still unresolved; `Plan` resolves them.
+    """
+
+    id: str
+    kind: str
+    required: bool
+    description: str
+    environment: str | None
+    params: Mapping[str, Any]
+    enabled_by: str | None = None
+    requires_set: tuple[str, ...] = ()
+    deadline_s: float | None = None
+
+    @property
+    def required_label(self) -> str:
+        return "required" if self.required else "optional"
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """The whole configuration: where it came from, its variables and its checks, in order."""
+
+    source: Path
+    title: str
+    report_root: str
+    variables: Mapping[str, Variable]
+    checks: tuple[Check, ...]
+    gate_variable: str = "FAIL_ON_REQUIRED_FAILURE"
+    output_variable: str = "OUTPUT_DIR"
+
+
+@dataclass(frozen=True)
+class PlannedCheck:
+    """A check with its parameters resolved, and the reason it will be skipped (None: it runs)."""
+
+    index: int
+    check: Check
+    params: Mapping[str, Any]
+    skip_reason: str | None
+    command: str  # a secret-free account of what will run, or the skip reason
+
+    @property
+    def id(self) -> str:
+        return self.check.id
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one check. Truthy when the check did not fail."""
+
+    check_id: str
+    status: Status
+    reason: str = ""
+    duration_ms: float = 0.0
+    attempts: int = 0
+    evidence: tuple[str, ...] = ()
+    started_s: float = 0.0  # seconds since the run started
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return self.status is not Status.FAILED

@@ -1,0 +1,175 @@
+"""The probe kinds: what a check's ``kind`` may name, the parameters it takes, how to describe it.
+
+This registry is pure data so that loading and validating a config (and `cutover-probe plan`)
+imports no network library. A kind's implementation lives in the module named by
+``Kind.runner`` and is imported only when a check of that kind runs.
+
+Adding a kind: write one module with ``async def run(ctx: ProbeContext, params) -> str | None``
+(raise `CheckFailed` to fail; return a short note for the reason column, or None), then add a
+`Kind` entry below.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from cutover_probe.probes.context import ProbeContext
+
+ParamType = Literal["string", "url", "secret", "strings", "duration", "int", "table"]
+Runner = Callable[["ProbeContext", Mapping[str, Any]], Awaitable[str | None]]
+
+
+@dataclass(frozen=True)
+class Param:
+    type: ParamType
+    required: bool = True
+    default: Any = None
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    summary: str
+    runner: str  # "module:function"
+    params: Mapping[str, Param] = field(default_factory=dict)
+    command: str = ""  # a format template over the params: the report's command column
+    default_deadline_s: float = 60.0
+    uses_http: bool = False
+    # A reason every check of this kind is skipped with (a lane whose backend this build lacks).
+    unavailable: str | None = None
+
+    def load(self) -> Runner:
+        module_name, _, function = self.runner.partition(":")
+        runner: Runner = getattr(importlib.import_module(module_name), function)
+        return runner
+
+
+_GOOGLE_PENDING = (
+    "needs Google Cloud credentials and the Google Cloud client lanes, "
+    "which this build does not include yet"
+)
+
+_CONTROL_PARAMS = {
+    "base_url": Param("url", help="the control service's base URL"),
+}
+
+KINDS: dict[str, Kind] = {
+    kind.name: kind
+    for kind in (
+        Kind(
+            name="control-health",
+            summary="control service /healthz and /readyz answer 200",
+            runner="cutover_probe.probes.control:run_health",
+            params=_CONTROL_PARAMS,
+            command="GET {base_url}/healthz, GET {base_url}/readyz",
+            default_deadline_s=30.0,
+            uses_http=True,
+        ),
+        Kind(
+            name="control-smoke",
+            summary="control service smoke: health, status auth, static cache policy, auth routes",
+            runner="cutover_probe.probes.control:run_smoke",
+            params={
+                **_CONTROL_PARAMS,
+                "access_token": Param(
+                    "secret", required=False, default="", help="bearer token for auth routes"
+                ),
+                "sync_scopes": Param(
+                    "strings",
+                    required=False,
+                    default=["runtime.codex_worker_events"],
+                    help="scopes asked of the sync-token routes",
+                ),
+            },
+            command=(
+                "control smoke of {base_url}: /healthz /readyz /api/v1/control/status "
+                "/manifest.json /sw.js entry.js; "
+                "session + sync-token routes (token {access_token_state})"
+            ),
+            default_deadline_s=60.0,
+            uses_http=True,
+        ),
+        Kind(
+            name="runtime-smoke",
+            summary="runtime health and authority API smoke (create run, append event, read run)",
+            runner="cutover_probe.probes.runtime:run_smoke",
+            params={
+                "base_url": Param("url", help="the runtime service's base URL"),
+                "worker_id": Param("string", required=False, default="smoke:runtime"),
+            },
+            command=(
+                "runtime smoke of {base_url}: GET /healthz, GET /readyz, POST /internal/v1/runs, "
+                "POST /internal/v1/runs/<id>/events, GET /internal/v1/runs/<id>"
+            ),
+            default_deadline_s=60.0,
+            uses_http=True,
+        ),
+        Kind(
+            name="command",
+            summary="a subprocess lane (cargo test, a harness script); passes on exit status 0",
+            runner="cutover_probe.probes.command:run",
+            params={
+                "argv": Param("strings", help="the program and its arguments"),
+                "requires_files": Param(
+                    "strings",
+                    required=False,
+                    default=[],
+                    help="files that must exist; a missing one fails the check",
+                ),
+                "cwd": Param("string", required=False, default="${REPO_ROOT}"),
+                "env": Param("table", required=False, default={}, help="extra variables"),
+                "kill_grace": Param("duration", required=False, default="5s"),
+            },
+            command="{argv}",
+            default_deadline_s=1800.0,
+        ),
+        Kind(
+            name="cloudrun-migration-drift",
+            summary="runtime service image vs migrate job image and its newest execution",
+            runner="cutover_probe.probes.pending:run",
+            params={
+                "project": Param("string"),
+                "region": Param("string"),
+                "service": Param("string"),
+                "job": Param("string"),
+                "expected_image": Param("string", required=False, default=""),
+            },
+            command="Cloud Run: service {service} vs job {job} in {project}/{region}",
+            unavailable=_GOOGLE_PENDING,
+        ),
+        Kind(
+            name="cloud-logging-errors",
+            summary="Cloud Logging entries of severity ERROR or worse for a Cloud Run service",
+            runner="cutover_probe.probes.pending:run",
+            params={
+                "project": Param("string"),
+                "service": Param("string"),
+                "freshness": Param("duration", required=False, default="10m"),
+                "limit": Param("int", required=False, default=50),
+            },
+            command=(
+                "Cloud Logging in {project}: resource.type=cloud_run_revision AND "
+                "resource.labels.service_name={service} AND severity>=ERROR "
+                "(last {freshness}, limit {limit})"
+            ),
+            unavailable=_GOOGLE_PENDING,
+        ),
+        Kind(
+            name="cloudrun-canary",
+            summary="Cloud Run service revisions ready and traffic split sane",
+            runner="cutover_probe.probes.pending:run",
+            params={
+                "project": Param("string"),
+                "region": Param("string"),
+                "service": Param("string"),
+            },
+            command="Cloud Run: canary status of {service} in {project}/{region}",
+            unavailable=_GOOGLE_PENDING,
+        ),
+    )
+}
