@@ -1,0 +1,104 @@
+"""Shared test fixtures: the simulated fleet (in-loop and in a thread), a simulated OpenAgents
+checkout with a stand-in cargo, and a way to run the real CLI as a subprocess.
+
+Nothing here mocks our own code: tests talk to real servers on 127.0.0.1 and read real files.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from cutover_probe.config import default_config_path, load_matrix
+from cutover_probe.demo import make_simulated_checkout
+from cutover_probe.engine import RunSettings, execute
+from cutover_probe.fleet import Fleet, FleetSpec, FleetThread, serve_fleet
+from cutover_probe.model import Outcome
+from cutover_probe.planning import build_plan
+
+REPO = Path(__file__).resolve().parent.parent
+CONTRACT_VARIABLES = frozenset(load_matrix(default_config_path()).variables)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@dataclass(frozen=True)
+class Checkout:
+    root: Path
+    bin_dir: Path
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Checkout:
+    """A simulated OpenAgents checkout whose contract tests pass."""
+    root = tmp_path / "openagents"
+    root.mkdir()
+    return Checkout(root, make_simulated_checkout(root, contract_tests_pass=True))
+
+
+def clean_environ(**extra: str) -> dict[str, str]:
+    """This process's environment without any variable of the contract, plus ``extra``."""
+    environ = {k: v for k, v in os.environ.items() if k not in CONTRACT_VARIABLES}
+    environ.update(extra)
+    return environ
+
+
+def fleet_environ(fleet: Fleet, checkout: Checkout, **extra: str) -> dict[str, str]:
+    """Everything pointed at the fleet, the Google lanes off, the stand-in cargo on PATH."""
+    environ = clean_environ(**fleet.env())
+    environ["PATH"] = f"{checkout.bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+    environ.update(extra)
+    return environ
+
+
+@pytest.fixture
+async def fleet() -> AsyncIterator[Fleet]:
+    async with serve_fleet() as running:
+        yield running
+
+
+@pytest.fixture
+def fleet_thread() -> Iterator[Fleet]:
+    with FleetThread(FleetSpec()) as running:
+        yield running
+
+
+def run_cli(
+    *args: str, env: Mapping[str, str], cwd: Path, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """The real program, as a user starts it."""
+    return subprocess.run(
+        [sys.executable, "-m", "cutover_probe", *args],
+        env=dict(env),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def read_tsv(path: Path) -> list[dict[str, str]]:
+    lines = path.read_text().splitlines()
+    header = lines[0].split("\t")
+    return [dict(zip(header, line.split("\t"), strict=True)) for line in lines[1:]]
+
+
+async def run_in_process(
+    environ: Mapping[str, str],
+    repo_root: Path,
+    config: Path | None = None,
+) -> dict[str, Outcome]:
+    """Plan and execute a matrix in this event loop; outcomes by check id, in matrix order."""
+    plan = build_plan(load_matrix(config or default_config_path()), environ, repo_root)
+    result = await execute(plan, environ, RunSettings(request_timeout_s=5.0))
+    return {outcome.check_id: outcome for outcome in result.outcomes}

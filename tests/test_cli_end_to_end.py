@@ -1,0 +1,299 @@
+"""The CLI as a user runs it: a subprocess against the simulated fleet, reading what it wrote."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+from cutover_probe.fleet import ControlFaults, FleetSpec, FleetThread
+
+from .conftest import REPO, Checkout, clean_environ, fleet_environ, read_tsv, run_cli
+
+SEED_ORDER = [
+    "control-staging-health",
+    "control-staging-smoke",
+    "control-prod-health",
+    "control-prod-smoke",
+    "runtime-staging-smoke",
+    "runtime-prod-smoke",
+    "runtime-migration-drift",
+    "khala-contract-tests",
+    "cross-surface-contract-harness",
+    "control-error-log-probe",
+    "runtime-error-log-probe",
+    "control-canary-status",
+]
+GOOGLE_CHECKS = {
+    "runtime-migration-drift",
+    "control-error-log-probe",
+    "runtime-error-log-probe",
+    "control-canary-status",
+}
+HTTP_ONLY = REPO / "tests" / "configs" / "http-only.toml"
+
+
+def every_artifact(directory: Path) -> dict[Path, str]:
+    return {p: p.read_text() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def test_healthy_fleet_full_matrix_is_no_go_only_for_the_google_skips(
+    fleet_thread, checkout: Checkout, tmp_path: Path
+) -> None:
+    out = tmp_path / "report"
+    env = fleet_environ(fleet_thread, checkout, OUTPUT_DIR=str(out))
+    result = run_cli("run", env=env, cwd=checkout.root)
+    assert result.returncode == 1, result.stderr
+    rows = read_tsv(out / "results.tsv")
+    assert [r["check_id"] for r in rows] == SEED_ORDER
+    for r in rows:
+        if r["check_id"] in GOOGLE_CHECKS:
+            assert r["status"] == "skipped"
+            assert "needs Google Cloud credentials" in r["command"]
+        elif r["check_id"] == "cross-surface-contract-harness":
+            assert (r["status"], r["required"], r["command"]) == (
+                "skipped",
+                "optional",
+                "RUN_CROSS_SURFACE=0",
+            )
+        else:
+            assert r["status"] == "passed", r
+        assert r["log_path"] == f"logs/{r['check_id']}.log"
+        assert (out / r["log_path"]).is_file()
+    assert "[passed] control-staging-health (required)" in result.stdout
+    assert "[matrix] verdict: NO-GO" in result.stdout
+    summary = (out / "SUMMARY.md").read_text()
+    assert summary.startswith("# Rust Staging/Prod Validation Matrix\n")
+    for bullet in (
+        "- Overall: failed",
+        "- Total checks: 12",
+        "- Passed: 7",
+        "- Required failures: 0",
+        "- Optional failures: 0",
+        "- Required skipped: 4",
+        "- Optional skipped: 1",
+    ):
+        assert bullet in summary
+    for section in ("## Environment", "## Check Results", "## Commands"):
+        assert section in summary
+    doc = json.loads((out / "results.json").read_text())
+    assert doc["verdict"]["label"] == "NO-GO"
+    assert [c["id"] for c in doc["checks"]] == SEED_ORDER
+    smoke = doc["checks"][1]
+    assert smoke["environment"] == "staging"
+    assert smoke["attempts"] >= 9
+    assert any("/manifest.json -> 200" in line for line in smoke["evidence"])
+
+
+def test_baseline_mode_records_no_go_and_exits_zero(
+    fleet_thread, checkout: Checkout, tmp_path: Path
+) -> None:
+    out = tmp_path / "report"
+    env = fleet_environ(fleet_thread, checkout, OUTPUT_DIR=str(out), FAIL_ON_REQUIRED_FAILURE="0")
+    result = run_cli("run", env=env, cwd=checkout.root)
+    assert result.returncode == 0, result.stderr
+    assert "[matrix] verdict: BASELINE" in result.stdout
+    assert "- Overall: failed" in (out / "SUMMARY.md").read_text()
+
+
+def test_http_only_matrix_on_healthy_fleet_is_go(
+    fleet_thread, checkout: Checkout, tmp_path: Path
+) -> None:
+    out = tmp_path / "report"
+    env = fleet_environ(fleet_thread, checkout, OUTPUT_DIR=str(out))
+    result = run_cli("run", "--config", str(HTTP_ONLY), env=env, cwd=checkout.root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "[matrix] verdict: GO" in result.stdout
+    assert {r["status"] for r in read_tsv(out / "results.tsv")} == {"passed"}
+
+
+def test_no_secret_reaches_any_file_or_output(checkout: Checkout, tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    with FleetThread(FleetSpec()) as fleet:
+        env = fleet_environ(fleet, checkout, OUTPUT_DIR=str(out))
+        result = run_cli("run", "--verbose", env=env, cwd=checkout.root)
+        issued = list(fleet.issued_sync_tokens)
+        tokens = list(fleet.tokens.values())
+    assert len(issued) == 4, "both environments' two sync-token routes were asked"
+    texts = [result.stdout, result.stderr, *every_artifact(out).values()]
+    for secret in tokens + issued:
+        assert len(secret) >= 16
+        for text in texts:
+            assert secret not in text
+    # The routes that need the token did run with it.
+    assert "[passed] control-prod-smoke (required)" in result.stdout
+    assert "(token set)" in (out / "results.tsv").read_text()
+
+
+def test_rows_and_tsv_bytes_do_not_depend_on_finish_order(
+    checkout: Checkout, tmp_path: Path
+) -> None:
+    spec = FleetSpec().with_latency(0, jitter_ms=60)
+    reports = []
+    with FleetThread(spec) as fleet:
+        for attempt in range(3):
+            out = tmp_path / f"report-{attempt}"
+            env = fleet_environ(fleet, checkout, OUTPUT_DIR=str(out))
+            result = run_cli("run", env=env, cwd=checkout.root)
+            assert result.returncode == 1
+            reports.append((out / "results.tsv").read_bytes())
+            finish_order = [
+                line.split("] ")[1].split(" ")[0]
+                for line in result.stdout.splitlines()
+                if line.startswith("[") and not line.startswith("[matrix]")
+            ]
+            assert sorted(finish_order) == sorted(SEED_ORDER)
+    assert reports[0] == reports[1] == reports[2]
+
+
+def test_refused_connection_fails_only_that_environment(
+    fleet_thread, checkout: Checkout, tmp_path: Path
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    out = tmp_path / "report"
+    env = fleet_environ(
+        fleet_thread,
+        checkout,
+        OUTPUT_DIR=str(out),
+        PROD_CONTROL_BASE_URL=f"http://127.0.0.1:{closed_port}",
+    )
+    result = run_cli("run", env=env, cwd=checkout.root)
+    assert result.returncode == 1
+    status = {r["check_id"]: r["status"] for r in read_tsv(out / "results.tsv")}
+    assert status["control-prod-health"] == status["control-prod-smoke"] == "failed"
+    assert status["control-staging-health"] == status["control-staging-smoke"] == "passed"
+    assert status["runtime-prod-smoke"] == "passed"
+    doc = json.loads((out / "results.json").read_text())
+    reason = next(c["reason"] for c in doc["checks"] if c["id"] == "control-prod-health")
+    assert "connection refused" in reason
+    assert "connection refused" in (out / "logs" / "control-prod-health.log").read_text()
+    assert "[failed] control-prod-health (required): " in result.stdout
+
+
+def test_non_json_manifest_fails_only_its_smoke(checkout: Checkout, tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    with FleetThread(FleetSpec(staging_control=ControlFaults(manifest_not_json=True))) as fleet:
+        env = fleet_environ(fleet, checkout, OUTPUT_DIR=str(out))
+        run_cli("run", env=env, cwd=checkout.root)
+    status = {r["check_id"]: r["status"] for r in read_tsv(out / "results.tsv")}
+    assert status["control-staging-smoke"] == "failed"
+    assert status["control-staging-health"] == status["control-prod-smoke"] == "passed"
+    assert "not JSON" in (out / "SUMMARY.md").read_text()
+
+
+def test_plan_prints_skips_and_touches_no_network(fleet_thread, checkout: Checkout) -> None:
+    env = fleet_environ(fleet_thread, checkout)
+    del env["PROD_RUNTIME_BASE_URL"]
+    before = len(fleet_thread.requests)
+    result = run_cli("plan", env=env, cwd=checkout.root)
+    assert result.returncode == 0, result.stderr
+    assert len(fleet_thread.requests) == before
+    lines = {line.split()[1]: line for line in result.stdout.splitlines()[2:14]}
+    assert lines["runtime-prod-smoke"].startswith("skip")
+    assert lines["runtime-prod-smoke"].endswith("PROD_RUNTIME_BASE_URL unset")
+    assert lines["runtime-staging-smoke"].startswith("run")
+    assert lines["cross-surface-contract-harness"].endswith("RUN_CROSS_SURFACE=0")
+    for token in fleet_thread.tokens.values():
+        assert token not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("STAGING_CONTROL_BASE_URL", "staging.openagents.com"),
+        ("PROD_RUNTIME_BASE_URL", "ftp://runtime.example"),
+        ("PROD_CONTROL_BASE_URL", "http://host:notaport"),
+    ],
+)
+def test_malformed_url_exits_2_naming_the_variable(
+    variable: str, value: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "report"
+    result = run_cli(
+        "run", env=clean_environ(**{variable: value, "OUTPUT_DIR": str(out)}), cwd=tmp_path
+    )
+    assert result.returncode == 2
+    assert variable in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists(), "nothing is written when the input is bad"
+
+
+def test_flag_that_is_not_0_or_1_exits_2(tmp_path: Path) -> None:
+    result = run_cli("plan", env=clean_environ(RUN_LOG_PROBES="yes"), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "RUN_LOG_PROBES" in result.stderr
+    assert "expected 0 or 1" in result.stderr
+
+
+def test_output_dir_holding_a_report_is_refused(
+    fleet_thread, checkout: Checkout, tmp_path: Path
+) -> None:
+    out = tmp_path / "report"
+    env = fleet_environ(fleet_thread, checkout, OUTPUT_DIR=str(out))
+    assert run_cli("run", env=env, cwd=checkout.root).returncode == 1
+    first = (out / "results.tsv").read_bytes()
+    again = run_cli("run", env=env, cwd=checkout.root)
+    assert again.returncode == 2
+    assert "already holds a report" in again.stderr
+    assert (out / "results.tsv").read_bytes() == first
+
+
+def test_default_output_dir_is_under_the_repo_root(fleet_thread, checkout: Checkout) -> None:
+    env = fleet_environ(fleet_thread, checkout, FAIL_ON_REQUIRED_FAILURE="0")
+    result = run_cli("run", env=env, cwd=checkout.root)
+    assert result.returncode == 0
+    reports = list((checkout.root / "docs/reports/rust-cutover-validation").iterdir())
+    assert len(reports) == 1
+    assert len(reports[0].name) == len("20261127T085245Z")
+    assert (reports[0] / "results.tsv").is_file()
+
+
+def test_demo_healthy_exits_zero_and_writes_reports(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    result = run_cli("demo", "--output-dir", str(out), env=clean_environ(), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    status = {r["check_id"]: r["status"] for r in read_tsv(out / "results.tsv")}
+    assert [k for k, v in status.items() if v == "failed"] == []
+    assert status["khala-contract-tests"] == "passed"
+    log = (out / "logs" / "khala-contract-tests.log").read_text()
+    assert "test result: ok. 3 passed" in log
+
+
+@pytest.mark.parametrize(
+    ("scenario", "check_id", "reason"),
+    [
+        ("control-down", "control-prod-health", "/healthz: answered 404"),
+        ("stale-cache", "control-prod-smoke", "lacks 'no-cache'"),
+        ("frozen-writes", "runtime-prod-smoke", "write_path_frozen"),
+        ("contract-tests-fail", "khala-contract-tests", "exit status 101"),
+    ],
+)
+def test_demo_scenarios_fail_the_right_check_for_the_right_reason(
+    scenario: str, check_id: str, reason: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "demo"
+    result = run_cli(
+        "demo",
+        "--scenario",
+        scenario,
+        "--gate",
+        "--output-dir",
+        str(out),
+        env=clean_environ(),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1
+    doc = json.loads((out / "results.json").read_text())
+    failed = {c["id"]: c["reason"] for c in doc["checks"] if c["status"] == "failed"}
+    assert check_id in failed
+    assert reason in failed[check_id]
+
+
+def test_unknown_demo_scenario_exits_2(tmp_path: Path) -> None:
+    result = run_cli("demo", "--scenario", "nope", env=clean_environ(), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "unknown scenario 'nope'" in result.stderr
