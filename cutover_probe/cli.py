@@ -73,6 +73,23 @@ def _common_options(command: Callable[P, Awaitable[None]]) -> Callable[P, Awaita
     return command
 
 
+def _log_options(command: Callable[P, Awaitable[None]]) -> Callable[P, Awaitable[None]]:
+    command = click.option(
+        "--log-format",
+        type=click.Choice(["console", "json"]),
+        default="console",
+        show_default=True,
+        help="Diagnostic log format on stderr; json has a Cloud Logging severity field.",
+    )(command)
+    return click.option(
+        "--log-level",
+        type=click.Choice(["debug", "info", "warning", "error"]),
+        default="warning",
+        show_default=True,
+        help="Diagnostic log level on stderr (evidence always goes to the report).",
+    )(command)
+
+
 def _config_path(config: Path | None) -> Path:
     from cutover_probe.config import default_config_path
 
@@ -112,6 +129,7 @@ async def cli() -> None:
     help="Concurrent connections to one host.",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Stream every evidence line as it happens.")
+@_log_options
 @boundary
 async def run(
     config: Path | None,
@@ -120,9 +138,14 @@ async def run(
     request_timeout: float,
     per_host_limit: int,
     verbose: bool,
+    log_level: str,
+    log_format: str,
 ) -> int:
     """Run the matrix against staging and production and write the report."""
+    from cutover_probe import diagnostics
     from cutover_probe.engine import RunSettings
+
+    diagnostics.configure(log_level, log_format)
     from cutover_probe.workflow import RunRequest, run_matrix
 
     request = RunRequest(

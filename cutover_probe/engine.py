@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from cutover_probe import diagnostics
 from cutover_probe.durations import format_duration
 from cutover_probe.errors import CheckFailed
 from cutover_probe.model import Outcome, PlannedCheck, Status
@@ -133,6 +134,8 @@ async def _run_check(
 ) -> None:
     kind = KINDS[planned.check.kind]
     deadline = planned.check.deadline_s or kind.default_deadline_s
+    log = diagnostics.logger().bind(check=planned.id, kind=kind.name)
+    log.debug("check started", deadline_s=deadline)
     began = time.monotonic()
     status, reason = Status.FAILED, ""
     try:
@@ -151,6 +154,7 @@ async def _run_check(
         reason = f"internal error in probe {planned.check.kind}: {type(exc).__name__}: {exc}"
     if status is Status.FAILED:
         ctx.log(f"FAILED: {reason}")
+    log.debug("check finished", status=status.value, attempts=ctx.attempts, reason=reason)
     finish(planned, _outcome(planned, ctx, status, reason, began, run_started))
 
 

@@ -5,12 +5,15 @@ alone; the CLI and the demo are two callers of `run_matrix`.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from cutover_probe import diagnostics
 from cutover_probe.config import load_matrix
 from cutover_probe.engine import RunResult, RunSettings, execute
 from cutover_probe.model import Outcome, PlannedCheck, Status
@@ -56,19 +59,28 @@ def _output_dir(plan: Plan, request: RunRequest) -> Path:
 
 async def run_matrix(request: RunRequest, out: TextIO = sys.stdout) -> RunSummary:
     plan, directory = prepare(request)
+    diagnostics.use_redactor(plan.redactor)
     claim_output_dir(directory)
     timestamp = utc_now()
     redact = plan.redactor
+
+    say = Terminal(out, redact)
 
     def on_finish(planned: PlannedCheck, outcome: Outcome) -> None:
         line = f"[{outcome.status.value}] {planned.id} ({planned.check.required_label})"
         if outcome.status is Status.FAILED:
             line += f": {outcome.reason}"
-        print(redact(line), file=out, flush=True)
+        say(line)
 
     def on_line(check_id: str, line: str) -> None:
-        print(f"  {check_id}: {line}", file=out, flush=True)
+        say(f"  {check_id}: {line}")
 
+    diagnostics.logger().info(
+        "run started",
+        config=str(plan.matrix.source),
+        output_dir=str(directory),
+        checks=len(plan.checks),
+    )
     result = await execute(
         plan,
         request.environ,
@@ -79,14 +91,33 @@ async def run_matrix(request: RunRequest, out: TextIO = sys.stdout) -> RunSummar
     rows = list(zip(plan.checks, result.outcomes, strict=True))
     verdict = decide(rows, gating=plan.gating, interrupted=result.interrupted)
     report = write_report(directory, plan, rows, verdict, timestamp, result.wall_s)
-    for line in (
-        f"[matrix] verdict: {verdict.label} (overall {verdict.overall}: {verdict.why})",
-        f"[matrix] results: {report.results_tsv}",
-        f"[matrix] summary: {report.summary_md}",
-        f"[matrix] wall time: {result.wall_s:.2f}s",
-    ):
-        print(redact(line), file=out, flush=True)
+    say(f"[matrix] verdict: {verdict.label} (overall {verdict.overall}: {verdict.why})")
+    say(f"[matrix] results: {report.results_tsv}")
+    say(f"[matrix] summary: {report.summary_md}")
+    say(f"[matrix] wall time: {result.wall_s:.2f}s")
     return RunSummary(plan=plan, result=result, verdict=verdict, report=report)
+
+
+class Terminal:
+    """Progress lines, redacted. A closed pipe (`| head`) silences them but never stops the run:
+    the report on disk matters more than the terminal."""
+
+    def __init__(self, out: TextIO, redact: Callable[[str], str]) -> None:
+        self._out = out
+        self._redact = redact
+        self._open = True
+
+    def __call__(self, line: str) -> None:
+        if not self._open:
+            return
+        try:
+            print(self._redact(line), file=self._out, flush=True)
+        except (BrokenPipeError, ValueError):
+            self._open = False
+            with contextlib.suppress(OSError, ValueError):
+                # Python flushes stdout again at exit; point it at /dev/null so that stays quiet.
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, self._out.fileno())
 
 
 def render_plan(plan: Plan) -> str:

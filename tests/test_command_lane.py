@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import sys
 import textwrap
-import time
 from pathlib import Path
 
+import anyio
 import pytest
 
 from cutover_probe.model import Status
@@ -158,7 +158,7 @@ async def test_subprocess_ignoring_sigterm_is_killed_at_deadline_with_children(
     for _ in range(50):  # the child is reparented to init, which reaps it shortly
         if not _alive(child):
             break
-        time.sleep(0.05)
+        await anyio.sleep(0.05)
     assert not _alive(parent)
     assert not _alive(child)
 
@@ -181,5 +181,5 @@ async def test_children_left_behind_by_a_finished_lane_are_killed(tmp_path: Path
     for _ in range(50):
         if not _alive(child):
             break
-        time.sleep(0.05)
+        await anyio.sleep(0.05)
     assert not _alive(child)

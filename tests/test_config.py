@@ -112,12 +112,14 @@ def test_shipped_matrix_is_the_seeds_twelve_checks_in_order() -> None:
             "duplicate check id",
         ),
         (
-            '[[checks]]\nid = "a"\nkind = "control-health"\nbase_url = "${BASE}"\nrequired = "yes"\n',
+            '[[checks]]\nid = "a"\nkind = "control-health"\nbase_url = "${BASE}"\n'
+            'required = "yes"\n',
             "checks[a].required",
             "expected true or false",
         ),
         (
-            '[[checks]]\nid = "a"\nkind = "control-health"\nbase_url = "${BASE}"\ndeadline = "soon"\n',
+            '[[checks]]\nid = "a"\nkind = "control-health"\nbase_url = "${BASE}"\n'
+            'deadline = "soon"\n',
             "checks[a].deadline",
             "expected a duration",
         ),
@@ -146,7 +148,7 @@ def test_config_errors_name_the_key(tmp_path: Path, checks: str, key: str, probl
 
 def test_missing_gate_variable_is_a_config_error(tmp_path: Path) -> None:
     text = SHIPPED.replace("[variables.FAIL_ON_REQUIRED_FAILURE]", "[variables.FAIL_ON_X]")
-    with pytest.raises(ConfigError, match="variables.FAIL_ON_REQUIRED_FAILURE: missing"):
+    with pytest.raises(ConfigError, match=r"variables\.FAIL_ON_REQUIRED_FAILURE: missing"):
         load_matrix(write(tmp_path, text))
 
 

@@ -91,7 +91,10 @@ async def _manifest_and_entry(ctx: ProbeContext, base: str) -> None:
     problems = []
     if "no-cache" not in response.header("cache-control"):
         problems.append(_cache_problem("/manifest.json", "no-cache", response))
-    manifest = response.json()
+    try:
+        manifest = response.json()
+    except AssertionFailed as exc:
+        raise AssertionFailed("; ".join([*problems, str(exc)])) from None
     version = manifest.get("manifestVersion") if isinstance(manifest, dict) else None
     if version != MANIFEST_VERSION:
         problems.append(f"manifestVersion is {version!r}, expected {MANIFEST_VERSION!r}")
