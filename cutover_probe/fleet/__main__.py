@@ -1,0 +1,68 @@
+"""Serve a simulated fleet in the foreground: ``python -m cutover_probe.fleet``.
+
+For trying the probes by hand: it prints the environment variables that point at
+the fleet (the access tokens included: they are throwaway secrets of this process
+and the probes need them), then ``ready``, and serves until Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+
+from .faults import SCENARIOS
+from .server import serve_fleet
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m cutover_probe.fleet",
+        description="Serve the simulated OpenAgents staging/prod fleet on 127.0.0.1.",
+    )
+    parser.add_argument(
+        "--scenario",
+        default="healthy",
+        choices=list(SCENARIOS),
+        help="which break to simulate (default: healthy)",
+    )
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=None,
+        help="latency added to every response of all four services",
+    )
+    return parser
+
+
+async def _serve(scenario: str, latency_ms: float | None) -> None:
+    spec = SCENARIOS[scenario].spec
+    if latency_ms is not None:
+        spec = spec.with_latency(latency_ms)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows loops
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+    async with serve_fleet(spec) as fleet:
+        for name, value in fleet.env().items():
+            print(f"{name}={value}")
+        print("ready", flush=True)
+        await stop.wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.latency_ms is not None and args.latency_ms < 0:
+        print("--latency-ms must not be negative", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(_serve(args.scenario, args.latency_ms))
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+"""Serving the four simulated services on 127.0.0.1, from async or sync code.
+
+``serve_fleet`` is the one way a fleet is started: each service gets a real aiohttp
+server on an ephemeral port, so probes talk real HTTP to it. Shutdown must stay
+prompt even when a fault keeps requests hanging, because tests and the demo stop
+the fleet while such requests are still open. ``FleetThread`` wraps the same thing
+for synchronous tests that run the CLI as a subprocess.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from types import TracebackType
+
+from aiohttp import web
+
+from .common import HangingHandlers, RecordedRequest
+from .control import ControlService
+from .faults import FleetSpec
+from .runtime import RuntimeService
+
+ENVIRONMENTS = ("staging", "prod")
+
+# aiohttp's backstop for handlers that are still running at shutdown; hanging ones
+# are cancelled before it applies, so it only bounds the unexpected.
+_SHUTDOWN_TIMEOUT_S = 0.5
+_THREAD_START_TIMEOUT_S = 10.0
+_THREAD_STOP_TIMEOUT_S = 5.0
+
+
+class Fleet:
+    """A running fleet: where it listens, which tokens it accepts, what it saw."""
+
+    def __init__(self, spec: FleetSpec, tokens: dict[str, str]) -> None:
+        self.spec = spec
+        self.tokens = tokens
+        self.urls: dict[str, str] = {}
+        self.requests: list[RecordedRequest] = []
+        self.issued_sync_tokens: list[str] = []
+
+    def env(self, *, with_tokens: bool = True) -> dict[str, str]:
+        """The environment variables that point the probes at this fleet."""
+        variables = dict(self.urls)
+        if with_tokens:
+            for env in ENVIRONMENTS:
+                variables[f"{env.upper()}_CONTROL_ACCESS_TOKEN"] = self.tokens[env]
+        return variables
+
+    def __repr__(self) -> str:
+        # Deliberately leaves the tokens out: a repr ends up in test failure output.
+        return f"Fleet(urls={self.urls!r}, requests={len(self.requests)})"
+
+
+def _resolve_tokens(tokens: dict[str, str] | None) -> dict[str, str]:
+    given = tokens or {}
+    unknown = set(given) - set(ENVIRONMENTS)
+    if unknown:
+        raise ValueError(f"tokens has unknown environments: {sorted(unknown)}")
+    return {env: given.get(env) or secrets.token_urlsafe(24) for env in ENVIRONMENTS}
+
+
+def _apps(fleet: Fleet, hanging: HangingHandlers) -> dict[str, web.Application]:
+    spec = fleet.spec
+    control_faults = {"staging": spec.staging_control, "prod": spec.prod_control}
+    runtime_faults = {"staging": spec.staging_runtime, "prod": spec.prod_runtime}
+    apps: dict[str, web.Application] = {}
+    for env in ENVIRONMENTS:
+        apps[f"{env.upper()}_CONTROL_BASE_URL"] = ControlService(
+            env=env,
+            faults=control_faults[env],
+            access_token=fleet.tokens[env],
+            record=fleet.requests.append,
+            hanging=hanging,
+            on_sync_token=fleet.issued_sync_tokens.append,
+        ).app()
+    for env in ENVIRONMENTS:
+        apps[f"{env.upper()}_RUNTIME_BASE_URL"] = RuntimeService(
+            env=env, faults=runtime_faults[env], record=fleet.requests.append, hanging=hanging
+        ).app()
+    return apps
+
+
+@asynccontextmanager
+async def serve_fleet(
+    spec: FleetSpec | None = None, *, tokens: dict[str, str] | None = None
+) -> AsyncIterator[Fleet]:
+    """Serve the four services on 127.0.0.1 until the block exits."""
+    fleet = Fleet(spec or FleetSpec(), _resolve_tokens(tokens))
+    hanging = HangingHandlers()
+    runners: list[web.AppRunner] = []
+    try:
+        for variable, app in _apps(fleet, hanging).items():
+            runner = web.AppRunner(
+                app, handle_signals=False, access_log=None, shutdown_timeout=_SHUTDOWN_TIMEOUT_S
+            )
+            await runner.setup()
+            runners.append(runner)
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            host, port = runner.addresses[0][:2]
+            fleet.urls[variable] = f"http://{host}:{port}"
+        yield fleet
+    finally:
+        hanging.cancel_all()
+        await asyncio.gather(*(runner.cleanup() for runner in runners))
+
+
+class FleetThread:
+    """A fleet served from a daemon thread with its own event loop, for sync tests."""
+
+    def __init__(
+        self, spec: FleetSpec | None = None, *, tokens: dict[str, str] | None = None
+    ) -> None:
+        self._spec = spec
+        self._tokens = tokens
+        self._ready = threading.Event()
+        self._fleet: Fleet | None = None
+        self._error: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, name="simulated-fleet", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._serve())
+        except BaseException as exc:  # reported to the caller of __enter__
+            self._error = exc
+        finally:
+            self._ready.set()
+
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        async with serve_fleet(self._spec, tokens=self._tokens) as fleet:
+            self._fleet = fleet
+            self._ready.set()
+            await self._stop.wait()
+
+    def __enter__(self) -> Fleet:
+        self._thread.start()
+        if not self._ready.wait(_THREAD_START_TIMEOUT_S):
+            raise RuntimeError("the simulated fleet did not start in time")
+        if self._fleet is None:
+            raise RuntimeError("the simulated fleet failed to start") from self._error
+        return self._fleet
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        loop, stop = self._loop, self._stop
+        if loop is not None and stop is not None and not loop.is_closed():
+            # The loop may end on its own between the check and the call.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(stop.set)
+        self._thread.join(_THREAD_STOP_TIMEOUT_S)
