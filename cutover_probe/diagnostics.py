@@ -12,12 +12,15 @@ import sys
 from collections.abc import MutableMapping
 from typing import Any
 
-import structlog
-
 from cutover_probe.secrets import Redactor
 
 LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
 _redactor = Redactor()
+
+
+def redact(text: str) -> str:
+    """The current run's redaction, for the few outputs that are not the run's own."""
+    return _redactor(text)
 
 
 def use_redactor(redactor: Redactor) -> None:
@@ -35,6 +38,8 @@ def _redact(_: Any, __: str, rendered: Any) -> Any:
 
 
 def configure(level: str = "warning", fmt: str = "console") -> None:
+    import structlog
+
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if fmt == "json"
@@ -54,6 +59,8 @@ def configure(level: str = "warning", fmt: str = "console") -> None:
 
 
 def logger() -> Any:
+    import structlog
+
     if not structlog.is_configured():
         configure()  # quiet by default: a library caller gets warnings only, on stderr
     return structlog.get_logger("cutover_probe")

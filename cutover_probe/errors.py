@@ -4,7 +4,8 @@
     ├── ConfigError       names the file, the key, and what is wrong
     └── EnvironmentError_ names the variable and what is wrong
     CheckFailed           one check's failure; the message is the report's reason column
-    ├── ProbeTimeout      a request or the check's deadline ran out
+    ├── ProbeTimeout      a request got no answer in time (a check's own deadline is
+    │                     reported by the scheduler as "deadline exceeded")
     ├── ConnectFailed     refused, reset, DNS, TLS: the network said no
     └── AssertionFailed   the service answered, but not what the matrix demands
 

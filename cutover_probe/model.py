@@ -26,7 +26,7 @@ class Variable:
 
     name: str
     default: str
-    type: str  # "url", "string", "secret", "flag"
+    type: str  # "url", "string", "secret", "flag", "path"
     description: str = ""
     in_summary: bool = True
 

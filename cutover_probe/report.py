@@ -2,9 +2,9 @@
 
 A reporter knows nothing of HTTP or subprocesses: it gets the plan, the outcomes in matrix order
 and the verdict. Every byte passes the redactor before it is written, and every file is written
-to a temporary name and renamed, so a report on disk is always whole. results.tsv holds nothing
-that varies between runs with the same outcomes (no times, no absolute paths), so identical
-outcomes give a byte-identical file.
+to a temporary name and renamed, so a report on disk is always whole. results.tsv holds no
+times and its log paths are relative, so the same outcomes against the same targets give a
+byte-identical file (its command column does name the targets: base URLs, the repo path).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def claim_output_dir(directory: Path) -> None:
     for name in REPORT_FILES:
         if (directory / name).exists():
             raise UsageError(
-                f"OUTPUT_DIR {directory} already holds a report ({name}); "
+                f"output directory {directory} already holds a report ({name}); "
                 "choose an empty or new directory"
             )
     try:
@@ -89,11 +89,19 @@ def _write(path: Path, text: str, redact: Redactor) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        # mkstemp makes 0600 files; a report is meant to be read, committed and uploaded.
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def _cell(text: str) -> str:
