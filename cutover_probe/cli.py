@@ -204,8 +204,7 @@ async def plan(config: Path | None, repo_root: Path | None) -> int:
 @click.option(
     "--gate/--baseline",
     default=None,
-    help="Gating (exit 1 on a no-go) or baseline capture (exit 0). Default: --baseline, "
-    "because the Google Cloud lanes are skipped in this build, which the gate counts as no-go.",
+    help="Gating (exit 1 on a no-go, the default) or baseline capture (always exit 0).",
 )
 @boundary
 async def demo(
@@ -217,8 +216,9 @@ async def demo(
 ) -> int:
     """Start the simulated fleet on 127.0.0.1, point the matrix at it, run it, write the report.
 
-    On the healthy fleet every HTTP and subprocess check passes. The broken scenarios show each
-    lane failing for its reason (add --gate to see the no-go exit code).
+    The healthy fleet is a GO (exit 0): every HTTP, subprocess and Google Cloud check passes
+    against local fakes of the services and APIs. The broken scenarios show each lane failing
+    for its reason, a NO-GO (exit 1).
     """
     from cutover_probe.demo import SCENARIO_NAMES, describe_scenarios, run_demo
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from cutover_probe.durations import parse_duration
 from cutover_probe.errors import ConfigError
-from cutover_probe.model import Check, Matrix, Variable
+from cutover_probe.model import Check, DomainMapping, Matrix, Variable
 from cutover_probe.probes import KINDS, Param
 
 VARIABLE_TYPES = ("url", "string", "secret", "flag", "path")
@@ -31,6 +31,7 @@ CHECK_KEYS = {
     "enabled_by",
     "requires_set",
     "deadline",
+    "listed_when_off",
 }
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
 
@@ -62,10 +63,14 @@ def load_matrix(path: Path) -> Matrix:
 
 
 def parse_matrix(data: Mapping[str, Any], *, source: str, path: Path) -> Matrix:
-    unknown = set(data) - {"matrix", "variables", "checks"}
+    unknown = set(data) - {"matrix", "variables", "checks", "domain_mappings"}
     if unknown:
         key = sorted(unknown)[0]
-        raise ConfigError(source, key, "unknown top-level key (expected matrix, variables, checks)")
+        raise ConfigError(
+            source,
+            key,
+            "unknown top-level key (expected matrix, variables, checks, domain_mappings)",
+        )
     header = _table(data.get("matrix", {}), source, "matrix")
     _no_unknown(header, {"title", "report_root"}, source, "matrix")
     title = _string(header.get("title", "Validation Matrix"), source, "matrix.title")
@@ -90,7 +95,33 @@ def parse_matrix(data: Mapping[str, Any], *, source: str, path: Path) -> Matrix:
         report_root=report_root,
         variables=variables,
         checks=tuple(checks),
+        domain_mappings=_parse_domain_mappings(data.get("domain_mappings", []), variables, source),
     )
+
+
+def _parse_domain_mappings(
+    raw: Any, variables: Mapping[str, Variable], source: str
+) -> tuple[DomainMapping, ...]:
+    if not isinstance(raw, list):
+        raise ConfigError(source, "domain_mappings", "expected [[domain_mappings]] tables")
+    mappings = []
+    fields = {"environment", "url", "domain", "project", "region"}
+    for position, item in enumerate(raw):
+        key = f"domain_mappings[{position}]"
+        table = _table(item, source, key)
+        _no_unknown(table, fields, source, key)
+        values = {}
+        for name in sorted(fields):
+            value = _string(table.get(name, ""), source, f"{key}.{name}")
+            _check_references(value, Param("string"), variables, source, f"{key}.{name}")
+            values[name] = value
+        for name in ("environment", "project", "region"):
+            if not values[name]:
+                raise ConfigError(source, f"{key}.{name}", "missing")
+        if not values["url"] and not values["domain"]:
+            raise ConfigError(source, key, "needs a url, a domain, or both")
+        mappings.append(DomainMapping(**values))
+    return tuple(mappings)
 
 
 def _parse_variables(raw: Any, source: str) -> dict[str, Variable]:
@@ -170,6 +201,11 @@ def _parse_check(raw: Any, position: int, variables: Mapping[str, Variable], sou
     for name in requires_set:
         if name not in variables:
             raise ConfigError(source, f"{key}.requires_set", f"{name} is not a declared variable")
+    listed_when_off = table.get("listed_when_off", True)
+    if not isinstance(listed_when_off, bool):
+        raise ConfigError(source, f"{key}.listed_when_off", "expected true or false")
+    if not listed_when_off and enabled_by is None:
+        raise ConfigError(source, f"{key}.listed_when_off", "needs enabled_by: off by which flag?")
     deadline = None
     if "deadline" in table:
         try:
@@ -202,6 +238,7 @@ def _parse_check(raw: Any, position: int, variables: Mapping[str, Variable], sou
         enabled_by=enabled_by,
         requires_set=tuple(requires_set),
         deadline_s=deadline,
+        listed_when_off=listed_when_off,
     )
 
 
@@ -221,8 +258,11 @@ def _check_param(
             _check_references(item, spec, variables, source, key)
         return value
     if spec.type == "int":
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ConfigError(source, key, "expected a positive whole number")
+        if isinstance(value, str) and REFERENCE.fullmatch(value):
+            _check_references(value, spec, variables, source, key)
+            return value  # checked once the variable is resolved
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConfigError(source, key, "expected a whole number (0 or more)")
         return value
     if spec.type == "duration":
         if isinstance(value, str) and REFERENCE.search(value):

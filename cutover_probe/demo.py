@@ -24,6 +24,18 @@ TOOLCHAIN_SCENARIOS = {
     "contract-tests-fail": "khala-contract-tests fails: cargo test exits 101 (a failing test)",
 }
 SCENARIO_NAMES = (*SCENARIOS, *TOOLCHAIN_SCENARIOS)
+# Scenarios about a lane that is off by default: the demo switches it on for them.
+BACKUP_SCENARIOS = frozenset({"backups-stale"})
+# What a developer's machine may hold that would point the demo at real Google Cloud.
+GOOGLE_VARIABLES = frozenset(
+    {
+        "GOOGLE_APPLICATION_CREDENTIALS",
+        "CLOUDSDK_CONFIG",
+        "CLOUD_RUN_EMULATOR_HOST",
+        "CLOUD_LOGGING_EMULATOR_HOST",
+        "STORAGE_EMULATOR_HOST",
+    }
+)
 
 FAKE_CARGO = """#!{python}
 # Stand-in for cargo in the simulated OpenAgents checkout: prints a test run and exits {code}.
@@ -82,7 +94,9 @@ def make_simulated_checkout(root: Path, *, contract_tests_pass: bool) -> Path:
 def demo_environ(base: dict[str, str], fleet_env: dict[str, str], bin_dir: Path) -> dict[str, str]:
     """The user's environment minus every variable of the contract, plus the fleet's."""
     matrix = load_matrix(default_config_path())
-    environ = {k: v for k, v in base.items() if k not in matrix.variables}
+    environ = {
+        k: v for k, v in base.items() if k not in matrix.variables and k not in GOOGLE_VARIABLES
+    }
     environ.update(fleet_env)
     environ["PATH"] = f"{bin_dir}{os.pathsep}{base.get('PATH', '')}"
     return environ
@@ -108,9 +122,9 @@ async def run_demo(
         )
         async with serve_fleet(spec) as fleet:
             environ = demo_environ(dict(os.environ), fleet.env(), bin_dir)
-            # Until the Google Cloud lanes land, their three required checks are skipped, which
-            # the gate counts as a no-go: the demo records a baseline unless asked to gate.
-            environ["FAIL_ON_REQUIRED_FAILURE"] = "1" if gate else "0"
+            environ["FAIL_ON_REQUIRED_FAILURE"] = "0" if gate is False else "1"
+            if scenario in BACKUP_SCENARIOS:
+                environ["RUN_BACKUP_FRESHNESS_CHECK"] = "1"
             print(f"[demo] scenario {scenario}: {_description(scenario)}", flush=True)
             request = RunRequest(
                 config=default_config_path(),

@@ -24,6 +24,8 @@ def parse_duration(value: object) -> float:
 
 
 def format_duration(seconds: float) -> str:
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return f"{int(seconds // 3600)}h"
     if seconds >= 60 and seconds % 60 == 0:
         return f"{int(seconds // 60)}m"
     if seconds == int(seconds):

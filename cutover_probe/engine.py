@@ -23,12 +23,15 @@ from cutover_probe import diagnostics
 from cutover_probe.durations import format_duration
 from cutover_probe.errors import CheckFailed
 from cutover_probe.model import Outcome, PlannedCheck, Status
-from cutover_probe.planning import Plan
+from cutover_probe.planning import Plan, PlannedDomain
 from cutover_probe.probes import KINDS
 from cutover_probe.probes.context import ProbeContext
 
 if TYPE_CHECKING:
     import aiohttp
+
+
+DOMAIN_DEADLINE_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class RunResult:
     outcomes: tuple[Outcome, ...]  # matrix order
     interrupted: bool
     wall_s: float
+    domains: tuple[dict[str, Any], ...] = ()  # domain mapping evidence, in config order
 
 
 OnEvent = Callable[[PlannedCheck, Outcome], None]
@@ -59,6 +63,7 @@ async def execute(
 ) -> RunResult:
     started = time.monotonic()
     results: dict[int, Outcome] = {}
+    domains: dict[int, dict[str, Any]] = {}
     interrupted = False
 
     def finish(planned: PlannedCheck, outcome: Outcome) -> None:
@@ -92,8 +97,30 @@ async def execute(
 
             group.start_soon(watch_signals)
 
+        async def read_domain(position: int, domain: PlannedDomain) -> None:
+            ctx = ProbeContext(
+                check_id=f"domain {domain.domain}",
+                redactor=plan.redactor,
+                repo_root=plan.repo_root,
+                environ=environ,
+                request_timeout_s=settings.request_timeout_s,
+            )
+            from cutover_probe.probes.domains import collect
+
+            with anyio.move_on_after(DOMAIN_DEADLINE_S) as scope:
+                domains[position] = await collect(ctx, domain)
+            if scope.cancelled_caught:
+                domains[position] = {
+                    "environment": domain.environment,
+                    "domain": domain.domain,
+                    "error": f"no answer within {DOMAIN_DEADLINE_S:g}s",
+                }
+            domains[position]["evidence"] = list(ctx.evidence)
+
         async def run_all() -> None:
             async with anyio.create_task_group() as checks:
+                for position, domain in enumerate(plan.domains):
+                    checks.start_soon(read_domain, position, domain)
                 for planned in to_run:
                     ctx = ProbeContext(
                         check_id=planned.id,
@@ -120,7 +147,10 @@ async def execute(
             )
         outcomes.append(outcome)
     return RunResult(
-        outcomes=tuple(outcomes), interrupted=interrupted, wall_s=time.monotonic() - started
+        outcomes=tuple(outcomes),
+        interrupted=interrupted,
+        wall_s=time.monotonic() - started,
+        domains=tuple(domains[i] for i in sorted(domains)),
     )
 
 
@@ -142,6 +172,9 @@ async def _run_check(
         with anyio.fail_after(deadline):
             note = await kind.load()(ctx, planned.params)
         status, reason = Status.PASSED, note or ""
+        if ctx.details.get("retried"):
+            retried = "passed only on a retry: " + ", ".join(ctx.details["retried"])
+            reason = f"{reason}; {retried}" if reason else retried
     except TimeoutError:
         reason = f"deadline exceeded: no verdict within {format_duration(deadline)}"
     except CheckFailed as exc:
@@ -151,11 +184,26 @@ async def _run_check(
         finish(planned, _outcome(planned, ctx, status, reason, began, run_started))
         raise
     except Exception as exc:  # a probe bug must fail its check, never the run
-        reason = f"internal error in probe {planned.check.kind}: {type(exc).__name__}: {exc}"
+        reason = _reason(exc, planned.check.kind)
     if status is Status.FAILED:
         ctx.log(f"FAILED: {reason}")
     log.debug("check finished", status=status.value, attempts=ctx.attempts, reason=reason)
     finish(planned, _outcome(planned, ctx, status, reason, began, run_started))
+
+
+def _leaves(exc: BaseException) -> list[BaseException]:
+    if isinstance(exc, BaseExceptionGroup):
+        return [leaf for inner in exc.exceptions for leaf in _leaves(inner)]
+    return [exc]
+
+
+def _reason(exc: Exception, kind: str) -> str:
+    """A probe's own task group fails with a group: its CheckFailed leaves are the reason."""
+    leaves = _leaves(exc)
+    if all(isinstance(leaf, CheckFailed) for leaf in leaves):
+        return "; ".join(dict.fromkeys(str(leaf) for leaf in leaves))
+    bug = next(leaf for leaf in leaves if not isinstance(leaf, CheckFailed))
+    return f"internal error in probe {kind}: {type(bug).__name__}: {bug}"
 
 
 def _outcome(

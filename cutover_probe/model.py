@@ -47,10 +47,24 @@ class Check:
     enabled_by: str | None = None
     requires_set: tuple[str, ...] = ()
     deadline_s: float | None = None
+    # False: a lane beyond the seed's, absent from the report (not even "skipped") while its
+    # enabled_by flag is off, so a default run keeps exactly the seed's rows.
+    listed_when_off: bool = True
 
     @property
     def required_label(self) -> str:
         return "required" if self.required else "optional"
+
+
+@dataclass(frozen=True)
+class DomainMapping:
+    """Evidence, not a check: the Cloud Run domain mapping behind an environment's URL."""
+
+    environment: str
+    url: str  # may hold ${VAR} references until planned
+    domain: str  # explicit domain ("" : the URL's host when it is a custom domain)
+    project: str
+    region: str
 
 
 @dataclass(frozen=True)
@@ -62,6 +76,7 @@ class Matrix:
     report_root: str
     variables: Mapping[str, Variable]
     checks: tuple[Check, ...]
+    domain_mappings: tuple[DomainMapping, ...] = ()
     gate_variable: str = "FAIL_ON_REQUIRED_FAILURE"
     output_variable: str = "OUTPUT_DIR"
 

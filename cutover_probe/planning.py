@@ -8,6 +8,7 @@ its lanes only when it is "1", and a check whose base URL is unset is skipped wi
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import shlex
 from collections.abc import Mapping
@@ -17,12 +18,25 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cutover_probe.config import REFERENCE
+from cutover_probe.durations import parse_duration
 from cutover_probe.errors import EnvironmentError_
-from cutover_probe.model import Matrix, PlannedCheck, Variable
+from cutover_probe.gcloud import credentials_skip_reason
+from cutover_probe.model import Check, Matrix, PlannedCheck, Variable
 from cutover_probe.probes import KINDS
 from cutover_probe.secrets import Redactor, Secret
 
 FLAG_VALUES = ("0", "1")
+
+
+@dataclass(frozen=True)
+class PlannedDomain:
+    """A domain mapping to read as evidence, or why it is not read."""
+
+    environment: str
+    domain: str
+    project: str
+    region: str
+    skip_reason: str | None
 
 
 @dataclass(frozen=True)
@@ -32,6 +46,7 @@ class Plan:
     checks: tuple[PlannedCheck, ...]
     repo_root: Path
     redactor: Redactor
+    domains: tuple[PlannedDomain, ...] = ()
 
     @property
     def gating(self) -> bool:
@@ -104,11 +119,19 @@ def interpolate(value: Any, values: Mapping[str, str | Secret]) -> Any:
 def build_plan(matrix: Matrix, environ: Mapping[str, str], repo_root: Path) -> Plan:
     values = resolve_variables(matrix, environ, repo_root)
     redactor = Redactor(v for v in values.values() if isinstance(v, Secret))
-    planned = []
-    for index, check in enumerate(matrix.checks):
+    planned: list[PlannedCheck] = []
+    for check in matrix.checks:
+        if not check.listed_when_off and values[check.enabled_by or ""] != "1":
+            continue
         kind = KINDS[check.kind]
-        params = {name: interpolate(value, values) for name, value in check.params.items()}
-        skip = _skip_reason(check.enabled_by, check.requires_set, kind.unavailable, values)
+        params = {
+            name: _coerce(check, name, value, interpolate(value, values))
+            for name, value in check.params.items()
+        }
+        index = len(planned)
+        skip = _skip_reason(check.enabled_by, check.requires_set, values)
+        if skip is None and kind.google_api is not None:
+            skip = credentials_skip_reason(kind.google_api, environ)
         command = skip if skip is not None else describe(kind.command, params)
         planned.append(
             PlannedCheck(index=index, check=check, params=params, skip_reason=skip, command=command)
@@ -119,13 +142,72 @@ def build_plan(matrix: Matrix, environ: Mapping[str, str], repo_root: Path) -> P
         checks=tuple(planned),
         repo_root=repo_root,
         redactor=redactor,
+        domains=plan_domains(matrix, values, environ),
     )
+
+
+def custom_domain(url: str) -> str | None:
+    """The URL's host when it is a domain of our own: not an address, localhost or *.run.app."""
+    host = (urlsplit(url).hostname or "").lower()
+    if not host or host == "localhost" or host.endswith(".run.app"):
+        return None
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    return None
+
+
+def plan_domains(
+    matrix: Matrix, values: Mapping[str, str | Secret], environ: Mapping[str, str]
+) -> tuple[PlannedDomain, ...]:
+    """Each configured domain, plus an environment URL's own host when that is a custom domain
+    (the seed's transition case: the URL is a run.app URL while the domain is cert-pending)."""
+    planned: list[PlannedDomain] = []
+    seen: set[tuple[str, str]] = set()
+    skip = credentials_skip_reason("run", environ)
+    for mapping in matrix.domain_mappings:
+        url = str(interpolate(mapping.url, values))
+        explicit = str(interpolate(mapping.domain, values)).strip().lower()
+        for domain in (explicit, custom_domain(url) if url else None):
+            if not domain or (mapping.environment, domain) in seen:
+                continue
+            seen.add((mapping.environment, domain))
+            planned.append(
+                PlannedDomain(
+                    environment=mapping.environment,
+                    domain=domain,
+                    project=str(interpolate(mapping.project, values)),
+                    region=str(interpolate(mapping.region, values)),
+                    skip_reason=skip,
+                )
+            )
+    return tuple(planned)
+
+
+def _coerce(check: Check, name: str, raw: Any, value: Any) -> Any:
+    """Numbers and durations that come from variables are checked once they are resolved."""
+    kind_type = KINDS[check.kind].params[name].type
+    if kind_type not in ("int", "duration") or not isinstance(raw, str):
+        return value
+    reference = REFERENCE.search(raw)
+    where = reference.group(1) if reference else f"{check.id}.{name}"
+    try:
+        if kind_type == "duration":
+            parse_duration(value)
+            return value
+        number = int(str(value).strip())
+    except ValueError:
+        expected = "a duration such as 30s or 10m" if kind_type == "duration" else "a number"
+        raise EnvironmentError_(where, f"expected {expected}, got {value!r}") from None
+    if number < 0:
+        raise EnvironmentError_(where, f"expected 0 or more, got {number}")
+    return number
 
 
 def _skip_reason(
     enabled_by: str | None,
     requires_set: tuple[str, ...],
-    unavailable: str | None,
     values: Mapping[str, str | Secret],
 ) -> str | None:
     if enabled_by is not None and values[enabled_by] != "1":
@@ -133,7 +215,7 @@ def _skip_reason(
     for name in requires_set:
         if not values[name]:
             return f"{name} unset"
-    return unavailable
+    return None
 
 
 def describe(template: str, params: Mapping[str, Any]) -> str:

@@ -66,6 +66,7 @@ def write_report(
     verdict: Verdict,
     timestamp: datetime,
     wall_s: float,
+    domains: Sequence[dict[str, Any]] = (),
 ) -> Report:
     redact = plan.redactor
     for planned, outcome in rows:
@@ -73,8 +74,8 @@ def write_report(
     tsv = directory / "results.tsv"
     summary = directory / "SUMMARY.md"
     results = directory / "results.json"
-    _write(results, render_json(plan, rows, verdict, timestamp, wall_s), redact)
-    _write(summary, render_summary(plan, rows, verdict, timestamp), redact)
+    _write(results, render_json(plan, rows, verdict, timestamp, wall_s, domains), redact)
+    _write(summary, render_summary(plan, rows, verdict, timestamp, domains), redact)
     # results.tsv last: its presence means the report is complete.
     _write(tsv, render_tsv(rows), redact)
     return Report(directory, tsv, summary, results)
@@ -156,6 +157,7 @@ def render_summary(
     rows: Sequence[tuple[PlannedCheck, Outcome]],
     verdict: Verdict,
     timestamp: datetime,
+    domains: Sequence[dict[str, Any]] = (),
 ) -> str:
     c = verdict.counts
     out = [
@@ -175,6 +177,10 @@ def render_summary(
         out.append(f"- Cancelled: {c.cancelled}")
     out += ["", "## Environment", ""]
     out += [f"- {name}={value}" for name, value in plan.environment_summary()]
+    if domains:
+        from cutover_probe.probes.domains import describe
+
+        out += [f"- {_cell(describe(record))}" for record in domains]
     out += [
         f"- Mode: {'release gating' if verdict.gating else 'baseline capture'}"
         f" (FAIL_ON_REQUIRED_FAILURE={'1' if verdict.gating else '0'})",
@@ -206,6 +212,7 @@ def render_json(
     verdict: Verdict,
     timestamp: datetime,
     wall_s: float,
+    domains: Sequence[dict[str, Any]] = (),
 ) -> str:
     doc: dict[str, Any] = {
         "schema": RESULTS_SCHEMA,
@@ -222,6 +229,7 @@ def render_json(
             "counts": vars(verdict.counts),
         },
         "environment": dict(plan.environment_summary()),
+        "domain_mappings": list(domains),
         "checks": [
             {
                 "id": planned.id,

@@ -90,7 +90,7 @@ async def run_matrix(request: RunRequest, out: TextIO = sys.stdout) -> RunSummar
     )
     rows = list(zip(plan.checks, result.outcomes, strict=True))
     verdict = decide(rows, gating=plan.gating, interrupted=result.interrupted)
-    report = write_report(directory, plan, rows, verdict, timestamp, result.wall_s)
+    report = write_report(directory, plan, rows, verdict, timestamp, result.wall_s, result.domains)
     say(f"[matrix] verdict: {verdict.label} (overall {verdict.overall}: {verdict.why})")
     say(f"[matrix] results: {report.results_tsv}")
     say(f"[matrix] summary: {report.summary_md}")

@@ -45,15 +45,36 @@ def checkout(tmp_path: Path) -> Checkout:
     return Checkout(root, make_simulated_checkout(root, contract_tests_pass=True))
 
 
+GOOGLE_VARIABLES = frozenset(
+    {
+        "GOOGLE_APPLICATION_CREDENTIALS",
+        "CLOUD_RUN_EMULATOR_HOST",
+        "CLOUD_LOGGING_EMULATOR_HOST",
+        "STORAGE_EMULATOR_HOST",
+        "K_SERVICE",
+        "CLOUD_RUN_JOB",
+        "GCE_METADATA_HOST",
+    }
+)
+
+
 def clean_environ(**extra: str) -> dict[str, str]:
-    """This process's environment without any variable of the contract, plus ``extra``."""
-    environ = {k: v for k, v in os.environ.items() if k not in CONTRACT_VARIABLES}
+    """This process's environment without any variable of the contract and no Google
+    credentials (a gcloud login on the developer's machine must not change results),
+    plus ``extra``."""
+    environ = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in CONTRACT_VARIABLES and k not in GOOGLE_VARIABLES
+    }
+    environ["CLOUDSDK_CONFIG"] = "/nonexistent/cutover-probe-tests"
     environ.update(extra)
     return environ
 
 
 def fleet_environ(fleet: Fleet, checkout: Checkout, **extra: str) -> dict[str, str]:
-    """Everything pointed at the fleet, the Google lanes off, the stand-in cargo on PATH."""
+    """Everything pointed at the fleet (Google APIs through its emulator endpoints), the
+    stand-in cargo on PATH."""
     environ = clean_environ(**fleet.env())
     environ["PATH"] = f"{checkout.bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
     environ.update(extra)

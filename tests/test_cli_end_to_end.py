@@ -39,20 +39,15 @@ def every_artifact(directory: Path) -> dict[Path, str]:
     return {p: p.read_text() for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
-def test_healthy_fleet_full_matrix_is_no_go_only_for_the_google_skips(
-    fleet_thread, checkout: Checkout, tmp_path: Path
-) -> None:
+def test_healthy_fleet_full_matrix_is_go(fleet_thread, checkout: Checkout, tmp_path: Path) -> None:
     out = tmp_path / "report"
     env = fleet_environ(fleet_thread, checkout, OUTPUT_DIR=str(out))
     result = run_cli("run", env=env, cwd=checkout.root)
-    assert result.returncode == 1, result.stderr
+    assert result.returncode == 0, result.stdout + result.stderr
     rows = read_tsv(out / "results.tsv")
     assert [r["check_id"] for r in rows] == SEED_ORDER
     for r in rows:
-        if r["check_id"] in GOOGLE_CHECKS:
-            assert r["status"] == "skipped"
-            assert "needs Google Cloud credentials" in r["command"]
-        elif r["check_id"] == "cross-surface-contract-harness":
+        if r["check_id"] == "cross-surface-contract-harness":
             assert (r["status"], r["required"], r["command"]) == (
                 "skipped",
                 "optional",
@@ -63,23 +58,23 @@ def test_healthy_fleet_full_matrix_is_no_go_only_for_the_google_skips(
         assert r["log_path"] == f"logs/{r['check_id']}.log"
         assert (out / r["log_path"]).is_file()
     assert "[passed] control-staging-health (required)" in result.stdout
-    assert "[matrix] verdict: NO-GO" in result.stdout
+    assert "[matrix] verdict: GO" in result.stdout
     summary = (out / "SUMMARY.md").read_text()
     assert summary.startswith("# Rust Staging/Prod Validation Matrix\n")
     for bullet in (
-        "- Overall: failed",
+        "- Overall: passed",
         "- Total checks: 12",
-        "- Passed: 7",
+        "- Passed: 11",
         "- Required failures: 0",
         "- Optional failures: 0",
-        "- Required skipped: 4",
+        "- Required skipped: 0",
         "- Optional skipped: 1",
     ):
         assert bullet in summary
     for section in ("## Environment", "## Check Results", "## Commands"):
         assert section in summary
     doc = json.loads((out / "results.json").read_text())
-    assert doc["verdict"]["label"] == "NO-GO"
+    assert doc["verdict"]["label"] == "GO"
     assert [c["id"] for c in doc["checks"]] == SEED_ORDER
     smoke = doc["checks"][1]
     assert smoke["environment"] == "staging"
@@ -87,12 +82,25 @@ def test_healthy_fleet_full_matrix_is_no_go_only_for_the_google_skips(
     assert any("/manifest.json -> 200" in line for line in smoke["evidence"])
 
 
-def test_baseline_mode_records_no_go_and_exits_zero(
+def test_without_google_credentials_gate_is_no_go_and_baseline_exits_zero(
     fleet_thread, checkout: Checkout, tmp_path: Path
 ) -> None:
-    out = tmp_path / "report"
-    env = fleet_environ(fleet_thread, checkout, OUTPUT_DIR=str(out), FAIL_ON_REQUIRED_FAILURE="0")
-    result = run_cli("run", env=env, cwd=checkout.root)
+    env = fleet_environ(fleet_thread, checkout)
+    for name in ("CLOUD_RUN_EMULATOR_HOST", "CLOUD_LOGGING_EMULATOR_HOST", "STORAGE_EMULATOR_HOST"):
+        del env[name]
+    gated = run_cli("run", env={**env, "OUTPUT_DIR": str(tmp_path / "g")}, cwd=checkout.root)
+    assert gated.returncode == 1
+    assert "[matrix] verdict: NO-GO (overall failed: 4 required skipped)" in gated.stdout
+    skipped = {
+        r["check_id"] for r in read_tsv(tmp_path / "g" / "results.tsv") if r["status"] == "skipped"
+    }
+    assert skipped == GOOGLE_CHECKS | {"cross-surface-contract-harness"}
+    out = tmp_path / "b"
+    result = run_cli(
+        "run",
+        env={**env, "OUTPUT_DIR": str(out), "FAIL_ON_REQUIRED_FAILURE": "0"},
+        cwd=checkout.root,
+    )
     assert result.returncode == 0, result.stderr
     assert "[matrix] verdict: BASELINE" in result.stdout
     assert "- Overall: failed" in (out / "SUMMARY.md").read_text()
@@ -137,7 +145,7 @@ def test_rows_and_tsv_bytes_do_not_depend_on_finish_order(
             out = tmp_path / f"report-{attempt}"
             env = fleet_environ(fleet, checkout, OUTPUT_DIR=str(out))
             result = run_cli("run", env=env, cwd=checkout.root)
-            assert result.returncode == 1
+            assert result.returncode == 0, result.stdout
             reports.append((out / "results.tsv").read_bytes())
             finish_order = [
                 line.split("] ")[1].split(" ")[0]
@@ -234,7 +242,7 @@ def test_output_dir_holding_a_report_is_refused(
 ) -> None:
     out = tmp_path / "report"
     env = fleet_environ(fleet_thread, checkout, OUTPUT_DIR=str(out))
-    assert run_cli("run", env=env, cwd=checkout.root).returncode == 1
+    assert run_cli("run", env=env, cwd=checkout.root).returncode == 0
     first = (out / "results.tsv").read_bytes()
     again = run_cli("run", env=env, cwd=checkout.root)
     assert again.returncode == 2

@@ -33,9 +33,9 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def test_shipped_matrix_is_the_seeds_twelve_checks_in_order() -> None:
+def test_shipped_matrix_is_the_seeds_twelve_checks_in_order_then_switchable_lanes() -> None:
     matrix = load_matrix(default_config_path())
-    assert [(c.id, c.required) for c in matrix.checks] == [
+    assert [(c.id, c.required) for c in matrix.checks if c.listed_when_off] == [
         ("control-staging-health", True),
         ("control-staging-smoke", True),
         ("control-prod-health", True),
@@ -48,6 +48,10 @@ def test_shipped_matrix_is_the_seeds_twelve_checks_in_order() -> None:
         ("control-error-log-probe", True),
         ("runtime-error-log-probe", True),
         ("control-canary-status", True),
+    ]
+    beyond_the_seed = [c for c in matrix.checks if not c.listed_when_off]
+    assert [(c.id, c.enabled_by) for c in beyond_the_seed] == [
+        ("laravel-backup-freshness", "RUN_BACKUP_FRESHNESS_CHECK")
     ]
     assert matrix.title == "Rust Staging/Prod Validation Matrix"
     expected_defaults = {
@@ -70,7 +74,8 @@ def test_shipped_matrix_is_the_seeds_twelve_checks_in_order() -> None:
         "STAGING_CONTROL_ACCESS_TOKEN": "",
         "PROD_CONTROL_ACCESS_TOKEN": "",
     }
-    assert {name: v.default for name, v in matrix.variables.items()} == expected_defaults
+    seed = {name: matrix.variables[name].default for name in expected_defaults}
+    assert seed == expected_defaults
 
 
 @pytest.mark.parametrize(

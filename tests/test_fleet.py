@@ -308,6 +308,9 @@ def test_fleet_thread_serves_sync_code() -> None:
             "PROD_RUNTIME_BASE_URL",
             "STAGING_CONTROL_ACCESS_TOKEN",
             "PROD_CONTROL_ACCESS_TOKEN",
+            "CLOUD_RUN_EMULATOR_HOST",
+            "CLOUD_LOGGING_EMULATOR_HOST",
+            "STORAGE_EMULATOR_HOST",
         }
         assert "PROD_CONTROL_ACCESS_TOKEN" not in fleet.env(with_tokens=False)
         with urllib.request.urlopen(f"{env['PROD_RUNTIME_BASE_URL']}/healthz", timeout=5) as r:

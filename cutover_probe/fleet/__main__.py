@@ -32,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
         "--latency-ms",
         type=float,
         default=None,
-        help="latency added to every response of all four services",
+        help="latency added to every response of all four services and the Google APIs",
     )
     return parser
 

@@ -9,6 +9,7 @@ how the services are served.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 NO_CACHE = "no-cache, no-store, must-revalidate"
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -51,18 +52,79 @@ class RuntimeFaults:
     hang_paths: frozenset[str] = frozenset()
 
 
+GoogleApi = Literal["run", "logging", "storage"]
+
+# The runtime service's image in the simulated project: a digest, as Cloud Run reports it.
+RUNTIME_IMAGE = (
+    "us-central1-docker.pkg.dev/openagentsgemini/openagents/runtime@sha256:"
+    "5f1c9e27d0a84b6f3e2d7c1a9b8e4f60d2c7a5b3e9f18c4d6a0b2e7f3c9d1a85"
+)
+
+
+@dataclass(frozen=True)
+class GoogleWorld:
+    """The names the simulated Google Cloud project holds; any other resource name is a 404.
+
+    Project and region in request paths are not checked (a probe pointed at the wrong project
+    fails on what it reads, not on a 404 the real API would not give for a typo in a region).
+    """
+
+    project: str = "openagentsgemini"
+    region: str = "us-central1"
+    control_service: str = "openagents-control-service"
+    runtime_service: str = "runtime"
+    migrate_job: str = "runtime-migrate"
+    bucket: str = "openagentsgemini_cloudbuild"
+    backup_prefix: str = "backups/laravel"
+    databases: tuple[str, ...] = ("openagents_web", "openagents_web_staging")
+    # The database whose backups `GoogleFaults.backups` breaks; the others stay fresh.
+    staging_database: str = "openagents_web_staging"
+    domains: tuple[str, ...] = ("staging.openagents.com", "openagents.com")
+
+
+@dataclass(frozen=True)
+class GoogleFaults:
+    """How the simulated Cloud Run, Cloud Logging and Cloud Storage APIs misbehave.
+
+    The defaults are a project where every Google lane passes: the runtime service and its
+    migrate job run ``expected_image``, the newest migration succeeded, the control service has
+    all traffic on its ready latest revision, no fresh errors are logged and every database has
+    a 3 h old backup.
+    """
+
+    latency_ms: float = 0.0
+    jitter_ms: float = 0.0
+    image_drift: bool = False
+    expected_image: str = RUNTIME_IMAGE
+    executions: Literal["ok", "none", "failed", "running"] = "ok"
+    execution_image_drift: bool = False
+    canary: Literal[
+        "stable", "rolling", "latest_not_ready", "traffic_on_unready", "traffic_not_100"
+    ] = "stable"
+    error_entries: int = 0
+    runtime_error_entries: int = 0
+    backups: Literal["fresh", "stale", "empty", "missing"] = "fresh"
+    denied: frozenset[GoogleApi] = frozenset()
+    throttle: int = 0
+    slow_ms: float = 0.0
+    cert_pending: frozenset[str] = frozenset()
+
+
 @dataclass(frozen=True)
 class FleetSpec:
-    """The faults of all four services of one simulated fleet."""
+    """The faults of all four services of one simulated fleet, and of its Google Cloud APIs."""
 
     staging_control: ControlFaults = field(default_factory=ControlFaults)
     prod_control: ControlFaults = field(default_factory=ControlFaults)
     staging_runtime: RuntimeFaults = field(default_factory=RuntimeFaults)
     prod_runtime: RuntimeFaults = field(default_factory=RuntimeFaults)
+    google: GoogleFaults = field(default_factory=GoogleFaults)
+    google_world: GoogleWorld = field(default_factory=GoogleWorld)
 
     def with_latency(self, latency_ms: float, jitter_ms: float = 0.0) -> FleetSpec:
-        """The same faults, with this latency and jitter on all four services."""
-        return FleetSpec(
+        """The same faults, with this latency and jitter on all four services and Google."""
+        return replace(
+            self,
             staging_control=replace(
                 self.staging_control, latency_ms=latency_ms, jitter_ms=jitter_ms
             ),
@@ -71,6 +133,7 @@ class FleetSpec:
                 self.staging_runtime, latency_ms=latency_ms, jitter_ms=jitter_ms
             ),
             prod_runtime=replace(self.prod_runtime, latency_ms=latency_ms, jitter_ms=jitter_ms),
+            google=replace(self.google, latency_ms=latency_ms, jitter_ms=jitter_ms),
         )
 
 
@@ -90,7 +153,7 @@ def _scenarios(*items: Scenario) -> dict[str, Scenario]:
 SCENARIOS: dict[str, Scenario] = _scenarios(
     Scenario(
         "healthy",
-        "Nothing is broken: every control and runtime check passes.",
+        "Nothing is broken: every check passes, a GO.",
         FleetSpec(),
     ),
     Scenario(
@@ -161,5 +224,67 @@ SCENARIOS: dict[str, Scenario] = _scenarios(
         "Every service answers after 100 ms: all checks pass, only slower "
         "(shows that the probes run concurrently).",
         FleetSpec().with_latency(100.0),
+    ),
+    Scenario(
+        "image-drift",
+        "The runtime-migrate job runs an older image than the runtime service: "
+        "runtime-migration-drift fails because the service and job images differ.",
+        FleetSpec(google=GoogleFaults(image_drift=True)),
+    ),
+    Scenario(
+        "migration-failed",
+        "The newest runtime-migrate execution ended Completed=CONDITION_FAILED (exit code 1): "
+        "runtime-migration-drift fails because the newest migration did not succeed.",
+        FleetSpec(google=GoogleFaults(executions="failed")),
+    ),
+    Scenario(
+        "no-executions",
+        "The runtime-migrate job has never been executed: runtime-migration-drift fails "
+        "because there is no migration to vouch for the schema.",
+        FleetSpec(google=GoogleFaults(executions="none")),
+    ),
+    Scenario(
+        "canary-not-ready",
+        "The control service's latest created revision failed to start and its terminal "
+        "condition failed: control-canary-status fails (latest created is not latest ready).",
+        FleetSpec(google=GoogleFaults(canary="latest_not_ready")),
+    ),
+    Scenario(
+        "traffic-on-unready",
+        "10% of the control service's traffic goes to a revision whose Ready condition failed: "
+        "control-canary-status fails on traffic served by an unready revision.",
+        FleetSpec(google=GoogleFaults(canary="traffic_on_unready")),
+    ),
+    Scenario(
+        "error-flood",
+        "25 identical ERROR entries and one CRITICAL in the control service's logs of the last "
+        "10 minutes: control-error-log-probe fails on 26 entries in its window.",
+        FleetSpec(google=GoogleFaults(error_entries=25)),
+    ),
+    Scenario(
+        "backups-stale",
+        "The newest openagents_web_staging backup is 30 h old: laravel-backup-freshness fails "
+        "on its 24 h limit, which only matters with RUN_BACKUP_FRESHNESS_CHECK=1 (off by "
+        "default, when every check passes).",
+        FleetSpec(google=GoogleFaults(backups="stale")),
+    ),
+    Scenario(
+        "google-denied",
+        "Every Cloud Run call answers 403 PERMISSION_DENIED: runtime-migration-drift and "
+        "control-canary-status fail naming the missing run.* permission; the domain mapping "
+        "evidence records the 403; the Cloud Logging probes still pass.",
+        FleetSpec(google=GoogleFaults(denied=frozenset({"run"}))),
+    ),
+    Scenario(
+        "google-throttled",
+        "Every distinct Google API call first answers 429 RESOURCE_EXHAUSTED once: all "
+        "checks still pass, each Google one on a retry that its evidence records.",
+        FleetSpec(google=GoogleFaults(throttle=1)),
+    ),
+    Scenario(
+        "staging-cert-pending",
+        "staging.openagents.com's certificate is still being provisioned (Ready and "
+        "CertificateProvisioned Unknown): recorded as domain mapping evidence, nothing fails.",
+        FleetSpec(google=GoogleFaults(cert_pending=frozenset({"staging.openagents.com"}))),
     ),
 )

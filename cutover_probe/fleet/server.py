@@ -1,9 +1,9 @@
-"""Serving the four simulated services on 127.0.0.1, from async or sync code.
+"""Serving the four simulated services and the Google APIs on 127.0.0.1, from async or sync code.
 
-``serve_fleet`` is the one way a fleet is started: each service gets a real aiohttp
-server on an ephemeral port, so probes talk real HTTP to it. Shutdown must stay
-prompt even when a fault keeps requests hanging, because tests and the demo stop
-the fleet while such requests are still open. ``FleetThread`` wraps the same thing
+``serve_fleet`` is the one way a fleet is started: each service, and the simulated Google
+Cloud APIs, gets a real aiohttp server on an ephemeral port, so probes talk real HTTP to
+it. Shutdown must stay prompt even when a fault keeps requests hanging, because tests and
+the demo stop the fleet while such requests are still open. ``FleetThread`` wraps the same thing
 for synchronous tests that run the CLI as a subprocess.
 """
 
@@ -22,9 +22,16 @@ from aiohttp import web
 from .common import HangingHandlers, RecordedRequest
 from .control import ControlService
 from .faults import FleetSpec
+from .gcp import GoogleService
 from .runtime import RuntimeService
 
 ENVIRONMENTS = ("staging", "prod")
+# The variables by which the Google lanes find an emulator; all three name the one Google app.
+GOOGLE_EMULATOR_VARIABLES = (
+    "CLOUD_RUN_EMULATOR_HOST",
+    "CLOUD_LOGGING_EMULATOR_HOST",
+    "STORAGE_EMULATOR_HOST",
+)
 
 # aiohttp's backstop for handlers that are still running at shutdown; hanging ones
 # are cancelled before it applies, so it only bounds the unexpected.
@@ -40,20 +47,34 @@ class Fleet:
         self.spec = spec
         self.tokens = tokens
         self.urls: dict[str, str] = {}
+        self.google_url = ""
         self.requests: list[RecordedRequest] = []
         self.issued_sync_tokens: list[str] = []
+        # Every Cloud Logging filter received, verbatim: what a probe asked for is the evidence
+        # that it bounded its window, whatever the fake then answered.
+        self.log_filters: list[str] = []
 
-    def env(self, *, with_tokens: bool = True) -> dict[str, str]:
-        """The environment variables that point the probes at this fleet."""
+    def env(self, *, with_tokens: bool = True, with_google: bool = True) -> dict[str, str]:
+        """The environment variables that point the probes at this fleet.
+
+        ``with_google=False`` leaves the emulator variables out, so that without Google
+        credentials the Google lanes are skipped as on a machine that has none.
+        """
         variables = dict(self.urls)
         if with_tokens:
             for env in ENVIRONMENTS:
                 variables[f"{env.upper()}_CONTROL_ACCESS_TOKEN"] = self.tokens[env]
+        if with_google and self.google_url:
+            for variable in GOOGLE_EMULATOR_VARIABLES:
+                variables[variable] = self.google_url
         return variables
 
     def __repr__(self) -> str:
         # Deliberately leaves the tokens out: a repr ends up in test failure output.
-        return f"Fleet(urls={self.urls!r}, requests={len(self.requests)})"
+        return (
+            f"Fleet(urls={self.urls!r}, google_url={self.google_url!r}, "
+            f"requests={len(self.requests)})"
+        )
 
 
 def _resolve_tokens(tokens: dict[str, str] | None) -> dict[str, str]:
@@ -89,21 +110,34 @@ def _apps(fleet: Fleet, hanging: HangingHandlers) -> dict[str, web.Application]:
 async def serve_fleet(
     spec: FleetSpec | None = None, *, tokens: dict[str, str] | None = None
 ) -> AsyncIterator[Fleet]:
-    """Serve the four services on 127.0.0.1 until the block exits."""
+    """Serve the four services and the Google APIs on 127.0.0.1 until the block exits."""
     fleet = Fleet(spec or FleetSpec(), _resolve_tokens(tokens))
     hanging = HangingHandlers()
     runners: list[web.AppRunner] = []
+
+    async def start(app: web.Application) -> str:
+        runner = web.AppRunner(
+            app, handle_signals=False, access_log=None, shutdown_timeout=_SHUTDOWN_TIMEOUT_S
+        )
+        await runner.setup()
+        runners.append(runner)
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = runner.addresses[0][:2]
+        return f"http://{host}:{port}"
+
     try:
         for variable, app in _apps(fleet, hanging).items():
-            runner = web.AppRunner(
-                app, handle_signals=False, access_log=None, shutdown_timeout=_SHUTDOWN_TIMEOUT_S
-            )
-            await runner.setup()
-            runners.append(runner)
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            host, port = runner.addresses[0][:2]
-            fleet.urls[variable] = f"http://{host}:{port}"
+            fleet.urls[variable] = await start(app)
+        fleet.google_url = await start(
+            GoogleService(
+                faults=fleet.spec.google,
+                world=fleet.spec.google_world,
+                record=fleet.requests.append,
+                hanging=hanging,
+                on_log_filter=fleet.log_filters.append,
+            ).app()
+        )
         yield fleet
     finally:
         hanging.cancel_all()

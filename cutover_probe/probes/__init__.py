@@ -40,19 +40,14 @@ class Kind:
     command: str = ""  # a format template over the params: the report's command column
     default_deadline_s: float = 60.0
     uses_http: bool = False
-    # A reason every check of this kind is skipped with (a lane whose backend this build lacks).
-    unavailable: str | None = None
+    # A Google API the kind calls: without credentials (or an emulator) its checks are skipped.
+    google_api: Literal["run", "logging", "storage"] | None = None
 
     def load(self) -> Runner:
         module_name, _, function = self.runner.partition(":")
         runner: Runner = getattr(importlib.import_module(module_name), function)
         return runner
 
-
-_GOOGLE_PENDING = (
-    "needs Google Cloud credentials and the Google Cloud client lanes, "
-    "which this build does not include yet"
-)
 
 _CONTROL_PARAMS = {
     "base_url": Param("url", help="the control service's base URL"),
@@ -131,7 +126,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             name="cloudrun-migration-drift",
             summary="runtime service image vs migrate job image and its newest execution",
-            runner="cutover_probe.probes.pending:run",
+            runner="cutover_probe.probes.cloudrun:run_drift",
             params={
                 "project": Param("string"),
                 "region": Param("string"),
@@ -140,36 +135,54 @@ KINDS: dict[str, Kind] = {
                 "expected_image": Param("string", required=False, default=""),
             },
             command="Cloud Run: service {service} vs job {job} in {project}/{region}",
-            unavailable=_GOOGLE_PENDING,
+            google_api="run",
         ),
         Kind(
             name="cloud-logging-errors",
             summary="Cloud Logging entries of severity ERROR or worse for a Cloud Run service",
-            runner="cutover_probe.probes.pending:run",
+            runner="cutover_probe.probes.cloudlogging:run_errors",
             params={
                 "project": Param("string"),
                 "service": Param("string"),
                 "freshness": Param("duration", required=False, default="10m"),
                 "limit": Param("int", required=False, default=50),
+                "max_errors": Param("int", required=False, default=0, help="entries allowed"),
             },
             command=(
                 "Cloud Logging in {project}: resource.type=cloud_run_revision AND "
                 "resource.labels.service_name={service} AND severity>=ERROR "
-                "(last {freshness}, limit {limit})"
+                "(last {freshness}, limit {limit}, fail above {max_errors})"
             ),
-            unavailable=_GOOGLE_PENDING,
+            google_api="logging",
         ),
         Kind(
             name="cloudrun-canary",
             summary="Cloud Run service revisions ready and traffic split sane",
-            runner="cutover_probe.probes.pending:run",
+            runner="cutover_probe.probes.cloudrun:run_canary",
             params={
                 "project": Param("string"),
                 "region": Param("string"),
                 "service": Param("string"),
             },
             command="Cloud Run: canary status of {service} in {project}/{region}",
-            unavailable=_GOOGLE_PENDING,
+            google_api="run",
+        ),
+        Kind(
+            name="gcs-backup-freshness",
+            summary="the newest <db>-<timestamp>.sql.gz of each database is fresh and not empty",
+            runner="cutover_probe.probes.backups:run_freshness",
+            params={
+                "project": Param("string"),
+                "bucket": Param("string", help="gs://bucket or bucket"),
+                "prefix": Param("string", required=False, default="backups/laravel"),
+                "databases": Param("string", help="comma-separated database names"),
+                "max_age_hours": Param("int", required=False, default=24),
+            },
+            command=(
+                "Cloud Storage: newest {bucket}/{prefix}/<db>-<UTC>.sql.gz for {databases} "
+                "younger than {max_age_hours}h and not empty"
+            ),
+            google_api="storage",
         ),
     )
 }

@@ -1,0 +1,206 @@
+"""Google Cloud plumbing shared by the Google lanes: credentials, emulators, clients, retries.
+
+Importing this module is cheap; the Google libraries (~0.5 s) are imported inside the functions
+that build clients, so a run whose Google checks are all off never loads them.
+
+Credentials are Application Default Credentials. An emulator, by Google's convention, is named by
+an ``*_EMULATOR_HOST`` variable (``http://127.0.0.1:9000`` or ``127.0.0.1:9000``): that API's
+client then talks to it with anonymous credentials. Blocking client calls run in worker threads
+with an explicit per-call timeout and no library retry; `call` retries 429/500/503 itself, within
+the check's deadline, and counts every attempt into the check's evidence.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import anyio
+import anyio.to_thread
+
+from cutover_probe.errors import CheckFailed, ConnectFailed, ProbeTimeout
+from cutover_probe.probes.context import ProbeContext
+
+Api = Literal["run", "logging", "storage"]
+EMULATOR_VARIABLES: dict[Api, str] = {
+    "run": "CLOUD_RUN_EMULATOR_HOST",
+    "logging": "CLOUD_LOGGING_EMULATOR_HOST",
+    "storage": "STORAGE_EMULATOR_HOST",
+}
+HOW_TO_AUTHENTICATE = (
+    "no Google Cloud credentials: run `gcloud auth application-default login`, or set "
+    "GOOGLE_APPLICATION_CREDENTIALS to a service account key file"
+)
+CALL_TIMEOUT_S = 10.0
+MAX_ATTEMPTS = 4
+RETRY_STATUSES = (429, 500, 503)
+T = TypeVar("T")
+
+
+def emulator_endpoint(api: Api, environ: Mapping[str, str]) -> str | None:
+    raw = environ.get(EMULATOR_VARIABLES[api], "").strip()
+    if not raw:
+        return None
+    return raw.rstrip("/") if "://" in raw else f"http://{raw.rstrip('/')}"
+
+
+def credentials_skip_reason(api: Api, environ: Mapping[str, str]) -> str | None:
+    """Plan time, no network, no Google import: can this API's checks authenticate at all?
+
+    ADC's last resort, the metadata server, is only trusted where a platform says it is there
+    (Cloud Run, Cloud Build, GCE): probing 169.254.169.254 from a laptop costs seconds.
+    """
+    if emulator_endpoint(api, environ):
+        return None
+    key_file = environ.get("GOOGLE_APPLICATION_CREDENTIALS", "")
+    if key_file:
+        if Path(key_file).is_file():
+            return None
+        return f"GOOGLE_APPLICATION_CREDENTIALS names {key_file}, which does not exist"
+    config_dir = environ.get("CLOUDSDK_CONFIG") or str(
+        Path(environ.get("HOME", "~")).expanduser() / ".config" / "gcloud"
+    )
+    if (Path(config_dir) / "application_default_credentials.json").is_file():
+        return None
+    if any(environ.get(name) for name in ("K_SERVICE", "CLOUD_RUN_JOB", "GCE_METADATA_HOST")):
+        return None
+    return HOW_TO_AUTHENTICATE + f" (or {EMULATOR_VARIABLES[api]} for an emulator)"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    api: Api
+    url: str | None  # None: Google's production endpoint
+    anonymous: bool
+
+    @property
+    def where(self) -> str:
+        return self.url or f"the {self.api} API"
+
+
+def endpoint(api: Api, environ: Mapping[str, str]) -> Endpoint:
+    url = emulator_endpoint(api, environ)
+    return Endpoint(api=api, url=url, anonymous=url is not None)
+
+
+def credentials(target: Endpoint) -> Any:
+    if target.anonymous:
+        from google.auth.credentials import AnonymousCredentials
+
+        return AnonymousCredentials()  # type: ignore[no-untyped-call]
+    import google.auth
+
+    creds, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    return creds
+
+
+def client_options(target: Endpoint) -> dict[str, str]:
+    return {"api_endpoint": target.url} if target.url else {}
+
+
+async def call(
+    ctx: ProbeContext,
+    target: Endpoint,
+    what: str,
+    permission: str,
+    function: Callable[[], T],
+) -> T:
+    """Run one blocking Google call in a worker thread, retrying 429/500/503 with backoff.
+
+    Every attempt is an evidence line; the failure reason names the cause a user can act on
+    (a missing IAM permission, a refused connection, a timeout).
+    """
+    from google.api_core import exceptions as gexc
+
+    delay = 0.2
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        ctx.attempts += 1
+        started = time.monotonic()
+        try:
+            result = await anyio.to_thread.run_sync(function, abandon_on_cancel=True)
+        except gexc.GoogleAPICallError as exc:
+            elapsed = (time.monotonic() - started) * 1000
+            code = exc.code or 0
+            ctx.log(f"{what} -> {code} {type(exc).__name__} ({elapsed:.0f} ms, attempt {attempt})")
+            if isinstance(exc, gexc.PermissionDenied | gexc.Forbidden):
+                raise CheckFailed(
+                    f"{what}: permission denied (needs {permission}): {_first_line(exc)}"
+                ) from None
+            if isinstance(exc, gexc.Unauthenticated | gexc.Unauthorized):
+                raise CheckFailed(f"{what}: credentials rejected: {_first_line(exc)}") from None
+            if isinstance(exc, gexc.NotFound):
+                raise CheckFailed(f"{what}: not found") from None
+            if code in RETRY_STATUSES and attempt < MAX_ATTEMPTS:
+                await anyio.sleep(delay)
+                delay *= 2
+                continue
+            suffix = f" after {attempt} attempts" if attempt > 1 else ""
+            raise CheckFailed(f"{what}: {code} {_first_line(exc)}{suffix}") from None
+        except Exception as exc:  # requests' and google.auth's transport errors
+            raise _transport_failure(ctx, target, what, exc) from None
+        elapsed = (time.monotonic() - started) * 1000
+        retried = f", after {attempt - 1} retries" if attempt > 1 else ""
+        ctx.log(f"{what} -> ok ({elapsed:.0f} ms{retried})")
+        if attempt > 1:
+            ctx.details.setdefault("retried", []).append(f"{what}: passed on attempt {attempt}")
+        return result
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _transport_failure(
+    ctx: ProbeContext, target: Endpoint, what: str, exc: Exception
+) -> CheckFailed:
+    import requests
+
+    text = str(exc)
+    if isinstance(exc, requests.exceptions.Timeout):
+        failure: CheckFailed = ProbeTimeout(
+            f"{what}: timeout, no answer from {target.where} within {CALL_TIMEOUT_S:g}s"
+        )
+    elif isinstance(exc, requests.exceptions.ConnectionError):
+        cause = "connection refused" if "refused" in text.lower() else "cannot connect"
+        failure = ConnectFailed(f"{what}: {cause} to {target.where}")
+    else:
+        failure = CheckFailed(f"{what}: {type(exc).__name__}: {_first_line(exc)}")
+    ctx.log(f"{what} -> {failure}")
+    return failure
+
+
+def _first_line(exc: BaseException) -> str:
+    message = getattr(exc, "message", None) or str(exc)
+    return str(message).strip().splitlines()[0] if str(message).strip() else type(exc).__name__
+
+
+def timeout_session(target: Endpoint, creds: Any) -> Any:
+    """A requests session whose every request has a timeout: the logging client takes none."""
+    import requests
+
+    base: type[requests.Session]
+    if target.anonymous:
+        base = requests.Session
+        args: tuple[Any, ...] = ()
+    else:
+        from google.auth.transport.requests import AuthorizedSession
+
+        base = AuthorizedSession
+        args = (creds,)
+
+    class Session(base):  # type: ignore[valid-type,misc]
+        def request(self, *a: Any, **kw: Any) -> Any:
+            kw["timeout"] = kw.get("timeout") or CALL_TIMEOUT_S
+            return super().request(*a, **kw)
+
+    return Session(*args)
+
+
+def age_text(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f}s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f}m"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f}h"
+    return f"{seconds / 86400:.1f}d"

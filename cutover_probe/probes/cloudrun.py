@@ -1,0 +1,235 @@
+"""Cloud Run lanes through the real run_v2 client: migration drift and canary health.
+
+The seed's versions shelled out to gcloud and the canary one passed whenever `describe` worked.
+These judge what they read: drift by the reference doc's five rules, canary by the rollback
+runbook's definition of healthy. Independent API calls run at once, each in a worker thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio
+
+from cutover_probe import gcloud
+from cutover_probe.probes.context import ProbeContext
+from cutover_probe.probes.rules import verdict
+
+SUCCEEDED = 4  # google.cloud.run_v2.Condition.State.CONDITION_SUCCEEDED
+EXECUTION_DONE_TYPES = ("Completed", "Succeeded")
+
+
+def _clients(target: gcloud.Endpoint) -> Any:
+    from google.cloud import run_v2
+
+    options = gcloud.client_options(target)
+    creds = gcloud.credentials(target)
+
+    class Clients:
+        services = run_v2.ServicesClient(
+            transport="rest", credentials=creds, client_options=options
+        )
+        jobs = run_v2.JobsClient(transport="rest", credentials=creds, client_options=options)
+        executions = run_v2.ExecutionsClient(
+            transport="rest", credentials=creds, client_options=options
+        )
+        revisions = run_v2.RevisionsClient(
+            transport="rest", credentials=creds, client_options=options
+        )
+
+    return Clients
+
+
+async def clients(ctx: ProbeContext) -> tuple[gcloud.Endpoint, Any]:
+    target = gcloud.endpoint("run", ctx.environ)
+    # Importing run_v2 takes ~0.5 s: do it off the event loop so HTTP probes keep moving.
+    return target, await anyio.to_thread.run_sync(_clients, target)
+
+
+def short_name(resource: str) -> str:
+    return resource.rsplit("/", 1)[-1]
+
+
+def first_image(containers: Any) -> str:
+    return str(containers[0].image) if containers else ""
+
+
+def _age_s(moment: Any) -> float | None:
+    if not moment:
+        return None
+    stamp = moment if isinstance(moment, datetime) else None
+    if stamp is None:
+        return None
+    return (datetime.now(UTC) - stamp.astimezone(UTC)).total_seconds()
+
+
+async def run_drift(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
+    parent = f"projects/{params['project']}/locations/{params['region']}"
+    service_name = f"{parent}/services/{params['service']}"
+    job_name = f"{parent}/jobs/{params['job']}"
+    target, run = await clients(ctx)
+    timeout = gcloud.CALL_TIMEOUT_S
+    found: dict[str, Any] = {}
+
+    async def get(key: str, what: str, permission: str, function: Any) -> None:
+        found[key] = await gcloud.call(ctx, target, what, permission, function)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(
+            get,
+            "service",
+            f"get service {params['service']}",
+            "run.services.get",
+            lambda: run.services.get_service(name=service_name, timeout=timeout, retry=None),
+        )
+        group.start_soon(
+            get,
+            "job",
+            f"get job {params['job']}",
+            "run.jobs.get",
+            lambda: run.jobs.get_job(name=job_name, timeout=timeout, retry=None),
+        )
+        group.start_soon(
+            get,
+            "executions",
+            f"list executions of {params['job']}",
+            "run.executions.list",
+            lambda: list(
+                run.executions.list_executions(parent=job_name, timeout=timeout, retry=None)
+            ),
+        )
+
+    service_image = first_image(found["service"].template.containers)
+    job_image = first_image(found["job"].template.template.containers)
+    executions = found["executions"]
+    expected = str(params.get("expected_image") or "")
+    ctx.log(f"service {params['service']} image: {service_image or '<none>'}")
+    ctx.log(f"migrate job {params['job']} image: {job_image or '<none>'}")
+    ctx.details["service_image"] = service_image
+    ctx.details["job_image"] = job_image
+    problems = []
+    if service_image != job_image:
+        problems.append(f"service image {service_image} differs from migrate job image {job_image}")
+    if expected and expected != service_image:
+        problems.append(f"service image {service_image} is not EXPECTED_IMAGE {expected}")
+    if not executions:
+        problems.append(f"migrate job {params['job']} has no executions")
+    else:
+        newest = max(executions, key=lambda e: e.create_time or datetime.min.replace(tzinfo=UTC))
+        state = _execution_state(newest)
+        image = first_image(newest.template.containers) if newest.template else ""
+        age = _age_s(newest.create_time)
+        age_text = gcloud.age_text(age) if age is not None else "unknown age"
+        ctx.log(
+            f"newest execution {short_name(newest.name)}: {state}, {age_text} old, "
+            f"image {image or '<not recorded>'}"
+        )
+        ctx.details["newest_execution"] = {
+            "name": short_name(newest.name),
+            "state": state,
+            "age_s": round(age) if age is not None else None,
+            "image": image,
+        }
+        if state != "succeeded":
+            problems.append(f"newest execution {short_name(newest.name)} did not succeed ({state})")
+        if image and image != service_image:
+            problems.append(
+                f"newest execution {short_name(newest.name)} ran image {image}, "
+                f"service runs {service_image}"
+            )
+    verdict(problems)
+    return None
+
+
+def _execution_state(execution: Any) -> str:
+    done = [c for c in execution.conditions if c.type_ in EXECUTION_DONE_TYPES]
+    if any(int(c.state) == SUCCEEDED for c in done):
+        return "succeeded"
+    if not done:
+        return "no Completed condition"
+    condition = done[0]
+    text = _state_name(condition.state)
+    return f"{condition.type_} {text}" + (f": {condition.message}" if condition.message else "")
+
+
+def _state_name(state: Any) -> str:
+    name = getattr(state, "name", str(state))
+    return str(name).removeprefix("CONDITION_").lower()
+
+
+async def run_canary(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
+    parent = f"projects/{params['project']}/locations/{params['region']}"
+    service_name = f"{parent}/services/{params['service']}"
+    target, run = await clients(ctx)
+    timeout = gcloud.CALL_TIMEOUT_S
+    found: dict[str, Any] = {}
+
+    async def get(key: str, what: str, permission: str, function: Any) -> None:
+        found[key] = await gcloud.call(ctx, target, what, permission, function)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(
+            get,
+            "service",
+            f"get service {params['service']}",
+            "run.services.get",
+            lambda: run.services.get_service(name=service_name, timeout=timeout, retry=None),
+        )
+        group.start_soon(
+            get,
+            "revisions",
+            f"list revisions of {params['service']}",
+            "run.revisions.list",
+            lambda: list(
+                run.revisions.list_revisions(parent=service_name, timeout=timeout, retry=None)
+            ),
+        )
+    service = found["service"]
+    ready = {
+        short_name(r.name): any(
+            c.type_ == "Ready" and int(c.state) == SUCCEEDED for c in r.conditions
+        )
+        for r in found["revisions"]
+    }
+    latest_created = short_name(service.latest_created_revision)
+    latest_ready = short_name(service.latest_ready_revision)
+    problems = []
+    if latest_created != latest_ready:
+        problems.append(
+            f"latest created revision {latest_created} is not ready "
+            f"(latest ready: {latest_ready or 'none'})"
+        )
+    terminal = service.terminal_condition
+    if not terminal or int(terminal.state) != SUCCEEDED:
+        state = _state_name(terminal.state) if terminal else "missing"
+        message = f": {terminal.message}" if terminal and terminal.message else ""
+        problems.append(f"terminal condition {state}{message}")
+    rows = []
+    total = 0
+    for status in service.traffic_statuses:
+        revision = short_name(status.revision) if status.revision else latest_ready
+        percent = int(status.percent)
+        total += percent
+        is_ready = ready.get(revision)
+        rows.append(
+            {"revision": revision, "percent": percent, "tag": status.tag, "ready": is_ready}
+        )
+        if percent and is_ready is None:
+            problems.append(f"{percent}% of traffic on revision {revision}, which does not exist")
+        elif percent and not is_ready:
+            problems.append(f"{percent}% of traffic on revision {revision}, which is not ready")
+    if total != 100:
+        problems.append(f"traffic adds up to {total}%, not 100%")
+    ctx.details["traffic"] = rows
+    ctx.log(f"latest created {latest_created}, latest ready {latest_ready}")
+    ctx.log("revision | percent | tag | ready")
+    for row in rows:
+        ctx.log(
+            f"{row['revision']} | {row['percent']}% | {row['tag'] or '-'} | "
+            f"{'yes' if row['ready'] else 'no' if row['ready'] is False else 'missing'}"
+        )
+    verdict(problems)
+    stage = ", ".join(f"{r['revision']} {r['percent']}%" for r in rows if r["percent"])
+    return f"traffic: {stage}"
