@@ -206,6 +206,11 @@ async def plan(config: Path | None, repo_root: Path | None) -> int:
     default=None,
     help="Gating (exit 1 on a no-go, the default) or baseline capture (always exit 0).",
 )
+@click.option(
+    "--all-lanes",
+    is_flag=True,
+    help="Also switch on the lanes that are off by default (HTMX, parity, backups, cross-surface).",
+)
 @boundary
 async def demo(
     scenario: str,
@@ -213,6 +218,7 @@ async def demo(
     latency_ms: float | None,
     output_dir: Path | None,
     gate: bool | None,
+    all_lanes: bool,
 ) -> int:
     """Start the simulated fleet on 127.0.0.1, point the matrix at it, run it, write the report.
 
@@ -220,14 +226,17 @@ async def demo(
     against local fakes of the services and APIs. The broken scenarios show each lane failing
     for its reason, a NO-GO (exit 1).
     """
-    from cutover_probe.demo import SCENARIO_NAMES, describe_scenarios, run_demo
+    from cutover_probe.demo import ALL_LANES, SCENARIO_NAMES, describe_scenarios, run_demo
 
     if list_scenarios:
         click.echo(describe_scenarios())
         return 0
     if scenario not in SCENARIO_NAMES:
         raise UsageError(f"unknown scenario {scenario!r} (one of: {', '.join(SCENARIO_NAMES)})")
-    summary = await run_demo(scenario, latency_ms=latency_ms, output_dir=output_dir, gate=gate)
+    lanes = ALL_LANES if all_lanes else None
+    summary = await run_demo(
+        scenario, latency_ms=latency_ms, output_dir=output_dir, gate=gate, lanes=lanes
+    )
     return summary.verdict.exit_code
 
 

@@ -84,7 +84,7 @@ def parse_matrix(data: Mapping[str, Any], *, source: str, path: Path) -> Matrix:
     checks: list[Check] = []
     seen: set[str] = set()
     for position, raw in enumerate(raw_checks):
-        check = _parse_check(raw, position, variables, source)
+        check = _parse_check(raw, position, variables, source, path.parent)
         if check.id in seen:
             raise ConfigError(source, f"checks[{check.id}].id", "duplicate check id")
         seen.add(check.id)
@@ -165,7 +165,9 @@ def _parse_variables(raw: Any, source: str) -> dict[str, Variable]:
     return variables
 
 
-def _parse_check(raw: Any, position: int, variables: Mapping[str, Variable], source: str) -> Check:
+def _parse_check(
+    raw: Any, position: int, variables: Mapping[str, Variable], source: str, base_dir: Path
+) -> Check:
     table = _table(raw, source, f"checks[{position}]")
     check_id = table.get("id")
     if not isinstance(check_id, str) or not CHECK_ID.match(check_id):
@@ -222,7 +224,7 @@ def _parse_check(raw: Any, position: int, variables: Mapping[str, Variable], sou
             raise ConfigError(
                 source, f"{key}.{name}", f"unknown key for kind {kind.name!r} (known: {known})"
             )
-        params[name] = _check_param(value, spec, variables, source, f"{key}.{name}")
+        params[name] = _check_param(value, spec, variables, source, f"{key}.{name}", base_dir)
     for name, spec in kind.params.items():
         if name not in params:
             if spec.required:
@@ -243,8 +245,35 @@ def _parse_check(raw: Any, position: int, variables: Mapping[str, Variable], sou
 
 
 def _check_param(
-    value: Any, spec: Param, variables: Mapping[str, Variable], source: str, key: str
+    value: Any,
+    spec: Param,
+    variables: Mapping[str, Variable],
+    source: str,
+    key: str,
+    base_dir: Path,
 ) -> Any:
+    if spec.type in ("steps", "budgets", "comparisons"):
+        from cutover_probe.probes import httpspec
+
+        _check_nested_references(value, variables, source, key)
+        try:
+            if spec.type == "steps":
+                httpspec.parse_steps(value, "")
+            elif spec.type == "comparisons":
+                httpspec.parse_comparisons(value, "")
+            else:
+                httpspec.parse_budgets(value, "")
+        except httpspec.SpecError as exc:
+            raise ConfigError(source, f"{key}{exc.key}", exc.problem) from None
+        return value
+    if spec.type == "path":
+        text = _string(value, source, key)
+        _check_references(text, spec, variables, source, key)
+        if text and not REFERENCE.search(text) and not Path(text).is_absolute():
+            text = str(base_dir / text)
+        if text and not REFERENCE.search(text) and not Path(text).is_file():
+            raise ConfigError(source, key, f"no such file: {text}")
+        return text
     if spec.type == "strings":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(source, key, "expected a list of strings")
@@ -261,8 +290,8 @@ def _check_param(
         if isinstance(value, str) and REFERENCE.fullmatch(value):
             _check_references(value, spec, variables, source, key)
             return value  # checked once the variable is resolved
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ConfigError(source, key, "expected a whole number (0 or more)")
+        if isinstance(value, bool) or not isinstance(value, int) or value < spec.minimum:
+            raise ConfigError(source, key, f"expected a whole number ({spec.minimum} or more)")
         return value
     if spec.type == "duration":
         if isinstance(value, str) and REFERENCE.search(value):
@@ -299,6 +328,19 @@ def _check_references(
             )
         if spec.type == "secret" and var.type != "secret":
             raise ConfigError(source, key, f"${{{name}}} is not declared as a secret")
+
+
+def _check_nested_references(
+    value: Any, variables: Mapping[str, Variable], source: str, key: str
+) -> None:
+    if isinstance(value, str):
+        _check_references(value, Param("string"), variables, source, key)
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            _check_nested_references(item, variables, source, f"{key}.{name}")
+    elif isinstance(value, list):
+        for position, item in enumerate(value):
+            _check_nested_references(item, variables, source, f"{key}[{position}]")
 
 
 def _table(value: Any, source: str, key: str) -> dict[str, Any]:

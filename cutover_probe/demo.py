@@ -24,8 +24,20 @@ TOOLCHAIN_SCENARIOS = {
     "contract-tests-fail": "khala-contract-tests fails: cargo test exits 101 (a failing test)",
 }
 SCENARIO_NAMES = (*SCENARIOS, *TOOLCHAIN_SCENARIOS)
-# Scenarios about a lane that is off by default: the demo switches it on for them.
-BACKUP_SCENARIOS = frozenset({"backups-stale"})
+ALL_LANES = {
+    "RUN_HTMX_PERF_CHECKS": "1",
+    "RUN_PARITY_CHECK": "1",
+    "RUN_BACKUP_FRESHNESS_CHECK": "1",
+    "RUN_CROSS_SURFACE": "1",
+}
+# Scenarios about a lane that is off by default: the demo switches that lane on for them.
+SCENARIO_SWITCHES = {
+    "backups-stale": {"RUN_BACKUP_FRESHNESS_CHECK": "1"},
+    "htmx-feed-too-large": {"RUN_HTMX_PERF_CHECKS": "1"},
+    "htmx-slow-feed": {"RUN_HTMX_PERF_CHECKS": "1"},
+    "htmx-chat-no-location": {"RUN_HTMX_PERF_CHECKS": "1"},
+    "version-skew": {"RUN_PARITY_CHECK": "1"},
+}
 # What a developer's machine may hold that would point the demo at real Google Cloud.
 GOOGLE_VARIABLES = frozenset(
     {
@@ -108,6 +120,7 @@ async def run_demo(
     latency_ms: float | None = None,
     output_dir: Path | None = None,
     gate: bool | None = None,
+    lanes: dict[str, str] | None = None,
 ) -> RunSummary:
     spec = SCENARIOS[scenario].spec if scenario in SCENARIOS else FleetSpec()
     if latency_ms is not None:
@@ -123,8 +136,8 @@ async def run_demo(
         async with serve_fleet(spec) as fleet:
             environ = demo_environ(dict(os.environ), fleet.env(), bin_dir)
             environ["FAIL_ON_REQUIRED_FAILURE"] = "0" if gate is False else "1"
-            if scenario in BACKUP_SCENARIOS:
-                environ["RUN_BACKUP_FRESHNESS_CHECK"] = "1"
+            environ.update(SCENARIO_SWITCHES.get(scenario, {}))
+            environ.update(lanes or {})
             print(f"[demo] scenario {scenario}: {_description(scenario)}", flush=True)
             request = RunRequest(
                 config=default_config_path(),

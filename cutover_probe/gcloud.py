@@ -50,8 +50,10 @@ def emulator_endpoint(api: Api, environ: Mapping[str, str]) -> str | None:
 def credentials_skip_reason(api: Api, environ: Mapping[str, str]) -> str | None:
     """Plan time, no network, no Google import: can this API's checks authenticate at all?
 
-    ADC's last resort, the metadata server, is only trusted where a platform says it is there
-    (Cloud Run, Cloud Build, GCE): probing 169.254.169.254 from a laptop costs seconds.
+    ADC's last resort, the metadata server, is only trusted where the platform says it is there
+    (Cloud Run services and jobs set K_SERVICE / CLOUD_RUN_JOB; GCE_METADATA_HOST names it
+    elsewhere): probing 169.254.169.254 from a laptop costs seconds. On a VM or in Cloud Build,
+    set GOOGLE_APPLICATION_CREDENTIALS or GCE_METADATA_HOST=metadata.google.internal.
     """
     if emulator_endpoint(api, environ):
         return None
@@ -113,8 +115,8 @@ async def call(
     Every attempt is an evidence line; the failure reason names the cause a user can act on
     (a missing IAM permission, a refused connection, a timeout).
     """
-    from google.api_core import exceptions as gexc
-
+    # api_core's import pulls in grpc (~50 ms): keep it off the event loop like the call itself.
+    gexc = await anyio.to_thread.run_sync(_api_exceptions, abandon_on_cancel=True)
     delay = 0.2
     for attempt in range(1, MAX_ATTEMPTS + 1):
         ctx.attempts += 1
@@ -148,6 +150,12 @@ async def call(
             ctx.details.setdefault("retried", []).append(f"{what}: passed on attempt {attempt}")
         return result
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _api_exceptions() -> Any:
+    from google.api_core import exceptions
+
+    return exceptions
 
 
 def _transport_failure(

@@ -142,7 +142,7 @@ def build_plan(matrix: Matrix, environ: Mapping[str, str], repo_root: Path) -> P
         checks=tuple(planned),
         repo_root=repo_root,
         redactor=redactor,
-        domains=plan_domains(matrix, values, environ),
+        domains=plan_domains(matrix, values, environ, planned),
     )
 
 
@@ -159,13 +159,22 @@ def custom_domain(url: str) -> str | None:
 
 
 def plan_domains(
-    matrix: Matrix, values: Mapping[str, str | Secret], environ: Mapping[str, str]
+    matrix: Matrix,
+    values: Mapping[str, str | Secret],
+    environ: Mapping[str, str],
+    checks: list[PlannedCheck],
 ) -> tuple[PlannedDomain, ...]:
     """Each configured domain, plus an environment URL's own host when that is a custom domain
-    (the seed's transition case: the URL is a run.app URL while the domain is cert-pending)."""
+    (the seed's transition case: the URL is a run.app URL while the domain is cert-pending).
+
+    Read only alongside a Google check that runs: a run with every Google lane off loads no
+    Google library at all."""
     planned: list[PlannedDomain] = []
     seen: set[tuple[str, str]] = set()
-    skip = credentials_skip_reason("run", environ)
+    google_runs = any(
+        KINDS[c.check.kind].google_api is not None and c.skip_reason is None for c in checks
+    )
+    skip = credentials_skip_reason("run", environ) if google_runs else "no Google Cloud check runs"
     for mapping in matrix.domain_mappings:
         url = str(interpolate(mapping.url, values))
         explicit = str(interpolate(mapping.domain, values)).strip().lower()
@@ -187,7 +196,10 @@ def plan_domains(
 
 def _coerce(check: Check, name: str, raw: Any, value: Any) -> Any:
     """Numbers and durations that come from variables are checked once they are resolved."""
-    kind_type = KINDS[check.kind].params[name].type
+    spec = KINDS[check.kind].params[name]
+    kind_type = spec.type
+    if kind_type == "secret" and isinstance(value, str):
+        return Secret(value)  # an unset optional token: the default "", never printable
     if kind_type not in ("int", "duration") or not isinstance(raw, str):
         return value
     reference = REFERENCE.search(raw)
@@ -200,8 +212,8 @@ def _coerce(check: Check, name: str, raw: Any, value: Any) -> Any:
     except ValueError:
         expected = "a duration such as 30s or 10m" if kind_type == "duration" else "a number"
         raise EnvironmentError_(where, f"expected {expected}, got {value!r}") from None
-    if number < 0:
-        raise EnvironmentError_(where, f"expected 0 or more, got {number}")
+    if number < spec.minimum:
+        raise EnvironmentError_(where, f"expected {spec.minimum} or more, got {number}")
     return number
 
 
@@ -225,6 +237,16 @@ def describe(template: str, params: Mapping[str, Any]) -> str:
         if isinstance(value, Secret):
             fields[name] = value
             fields[f"{name}_state"] = "set" if value else "unset"
+        elif isinstance(value, list) and all(isinstance(item, dict) for item in value):
+            fields[name] = ", ".join(
+                f"{item.get('method', 'GET')} {item.get('path') or item.get('url')}"
+                + (
+                    f" [{', '.join([*item.get('json', []), *item.get('headers', [])])}]"
+                    if name == "compare"
+                    else ""
+                )
+                for item in value
+            )
         elif isinstance(value, list):
             fields[name] = shlex.join(str(item) for item in value)
         else:

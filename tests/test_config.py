@@ -51,7 +51,10 @@ def test_shipped_matrix_is_the_seeds_twelve_checks_in_order_then_switchable_lane
     ]
     beyond_the_seed = [c for c in matrix.checks if not c.listed_when_off]
     assert [(c.id, c.enabled_by) for c in beyond_the_seed] == [
-        ("laravel-backup-freshness", "RUN_BACKUP_FRESHNESS_CHECK")
+        ("laravel-backup-freshness", "RUN_BACKUP_FRESHNESS_CHECK"),
+        ("control-staging-htmx-perf", "RUN_HTMX_PERF_CHECKS"),
+        ("control-prod-htmx-perf", "RUN_HTMX_PERF_CHECKS"),
+        ("control-parity", "RUN_PARITY_CHECK"),
     ]
     assert matrix.title == "Rust Staging/Prod Validation Matrix"
     expected_defaults = {
@@ -199,6 +202,8 @@ def test_missing_config_file_exits_2(tmp_path: Path) -> None:
 
 def test_renaming_a_lane_is_an_edit_of_the_toml(tmp_path: Path) -> None:
     text = SHIPPED.replace('id = "khala-contract-tests"', 'id = "spacetime-contract-tests"')
+    baseline = default_config_path().parent / "htmx-baseline.csv"
+    (tmp_path / baseline.name).write_bytes(baseline.read_bytes())
     matrix = load_matrix(write(tmp_path, text))
     assert "spacetime-contract-tests" in [c.id for c in matrix.checks]
     assert tomllib.loads(text)  # still the same shape

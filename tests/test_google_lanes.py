@@ -241,6 +241,9 @@ def test_google_libraries_not_imported_when_google_checks_are_off(tmp_path: Path
         STAGING_CONTROL_BASE_URL="http://127.0.0.1:9",
         PROD_CONTROL_BASE_URL="http://127.0.0.1:9",
         OUTPUT_DIR=str(tmp_path / "out"),
+        # Even with an emulator at hand (so credentials are not what stops them).
+        CLOUD_RUN_EMULATOR_HOST="127.0.0.1:9",
+        CLOUD_LOGGING_EMULATOR_HOST="127.0.0.1:9",
     )
     code = (
         "import sys\n"

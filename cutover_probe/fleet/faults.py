@@ -13,6 +13,8 @@ from typing import Literal
 
 NO_CACHE = "no-cache, no-store, must-revalidate"
 IMMUTABLE = "public, max-age=31536000, immutable"
+# The feed fragment's size in the perf lane's baseline CSV; its budget is 180,000 bytes.
+FEED_BYTES = 52_000
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,17 @@ class ControlFaults:
     sync_token_unavailable: bool = False
     status_open: bool = False
     hang_paths: frozenset[str] = frozenset()
+    # Overrides the /healthz version, which staging and prod otherwise share (parity checks).
+    build_version: str | None = None
+    # HTMX routes: extra delay before the response headers of any path starting with a prefix.
+    htmx_slow_routes: frozenset[str] = frozenset()
+    htmx_slow_ms: float = 0.0
+    feed_bytes: int = FEED_BYTES
+    # When > 0 the feed fragment's headers go at once and its body follows in a few chunks
+    # this far apart: the total time grows, the time to first byte does not.
+    ttfb_trickle_ms: float = 0.0
+    chat_new_location: bool = True
+    settings_update_status: int = 200
 
 
 @dataclass(frozen=True)
@@ -286,5 +299,33 @@ SCENARIOS: dict[str, Scenario] = _scenarios(
         "staging.openagents.com's certificate is still being provisioned (Ready and "
         "CertificateProvisioned Unknown): recorded as domain mapping evidence, nothing fails.",
         FleetSpec(google=GoogleFaults(cert_pending=frozenset({"staging.openagents.com"}))),
+    ),
+    Scenario(
+        "htmx-feed-too-large",
+        "Prod's HTMX feed fragment is 250,000 bytes: control-prod-htmx-perf fails its 180,000 "
+        "byte size budget when the HTMX lane is on (it is skipped otherwise).",
+        FleetSpec(prod_control=ControlFaults(feed_bytes=250_000)),
+    ),
+    Scenario(
+        "htmx-slow-feed",
+        "Staging's HTMX feed fragment starts answering after 900 ms: control-staging-htmx-perf "
+        "fails its 700 ms time-to-first-byte budget when the HTMX lane is on.",
+        FleetSpec(
+            staging_control=ControlFaults(
+                htmx_slow_routes=frozenset({"/feed/fragments/main"}), htmx_slow_ms=900.0
+            )
+        ),
+    ),
+    Scenario(
+        "htmx-chat-no-location",
+        "Staging POST /chat/new answers 200 without a Location header: "
+        "control-staging-htmx-perf fails its chat probe, which has no thread to send to.",
+        FleetSpec(staging_control=ControlFaults(chat_new_location=False)),
+    ),
+    Scenario(
+        "version-skew",
+        "Prod /healthz reports version 0.9.2+build.4790 while staging reports "
+        "0.9.3+build.4821: a staging/prod parity check fails on the version.",
+        FleetSpec(prod_control=ControlFaults(build_version="0.9.2+build.4790")),
     ),
 )

@@ -50,6 +50,8 @@ class Fleet:
         self.google_url = ""
         self.requests: list[RecordedRequest] = []
         self.issued_sync_tokens: list[str] = []
+        # The chat thread ids each environment's control service created, in order.
+        self.chat_threads: dict[str, list[str]] = {env: [] for env in ENVIRONMENTS}
         # Every Cloud Logging filter received, verbatim: what a probe asked for is the evidence
         # that it bounded its window, whatever the fake then answered.
         self.log_filters: list[str] = []
@@ -98,6 +100,7 @@ def _apps(fleet: Fleet, hanging: HangingHandlers) -> dict[str, web.Application]:
             record=fleet.requests.append,
             hanging=hanging,
             on_sync_token=fleet.issued_sync_tokens.append,
+            on_chat_thread=fleet.chat_threads[env].append,
         ).app()
     for env in ENVIRONMENTS:
         apps[f"{env.upper()}_RUNTIME_BASE_URL"] = RuntimeService(

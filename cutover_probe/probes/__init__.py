@@ -19,7 +19,19 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from cutover_probe.probes.context import ProbeContext
 
-ParamType = Literal["string", "url", "secret", "strings", "duration", "int", "table"]
+ParamType = Literal[
+    "string",
+    "url",
+    "secret",
+    "strings",
+    "duration",
+    "int",
+    "table",
+    "steps",
+    "budgets",
+    "comparisons",
+    "path",
+]
 Runner = Callable[["ProbeContext", Mapping[str, Any]], Awaitable[str | None]]
 
 
@@ -29,6 +41,7 @@ class Param:
     required: bool = True
     default: Any = None
     help: str = ""
+    minimum: int = 0  # for "int"
 
 
 @dataclass(frozen=True)
@@ -56,6 +69,47 @@ _CONTROL_PARAMS = {
 KINDS: dict[str, Kind] = {
     kind.name: kind
     for kind in (
+        Kind(
+            name="http",
+            summary="declarative HTTP steps with assertions, captures, samples and budgets",
+            runner="cutover_probe.probes.declarative:run",
+            params={
+                "base_url": Param("url", required=False, default="", help="paths join it"),
+                "token": Param(
+                    "secret", required=False, default="", help="sent by steps with auth = true"
+                ),
+                "steps": Param("steps", help="[[checks.steps]]: the requests, in order"),
+                "samples": Param("int", required=False, default=1, minimum=1),
+                "concurrency": Param("int", required=False, default=1, minimum=1),
+                "budgets": Param("budgets", required=False, default={}),
+                "baseline": Param(
+                    "path", required=False, default="", help="CSV probe,size_bytes,ttfb_ms"
+                ),
+            },
+            command="{steps} against {base_url} ({samples} sample(s), token {token_state})",
+            default_deadline_s=120.0,
+            uses_http=True,
+        ),
+        Kind(
+            name="parity",
+            summary="the same requests against staging and prod: chosen fields must be equal",
+            runner="cutover_probe.probes.parity:run",
+            params={
+                "staging_url": Param("url"),
+                "prod_url": Param("url"),
+                "compare": Param("comparisons", help="[[checks.compare]]: path, json, headers"),
+                "cloudrun_service": Param(
+                    "string", required=False, default="", help="compare this service's image"
+                ),
+                "staging_project": Param("string", required=False, default=""),
+                "prod_project": Param("string", required=False, default=""),
+                "staging_region": Param("string", required=False, default=""),
+                "prod_region": Param("string", required=False, default=""),
+            },
+            command="parity of {staging_url} and {prod_url}: {compare}",
+            default_deadline_s=60.0,
+            uses_http=True,
+        ),
         Kind(
             name="control-health",
             summary="control service /healthz and /readyz answer 200",

@@ -3,7 +3,7 @@
 The seed's probe passed whatever it found. This one fails when more than ``max_errors`` entries
 turn up in the freshness window, and lists them grouped by message, so a flood of one error
 reads as one line with a count. The window is written into the filter: without a timestamp
-bound of its own, the client silently narrows the query to the last 24 hours instead.
+bound of its own, the client silently adds one of 24 hours, far wider than the 10 minutes meant.
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ def _clients(target: gcloud.Endpoint) -> Any:
 async def clients(ctx: ProbeContext) -> tuple[gcloud.Endpoint, Any]:
     target = gcloud.endpoint("run", ctx.environ)
     # Importing run_v2 takes ~0.5 s: do it off the event loop so HTTP probes keep moving.
-    return target, await anyio.to_thread.run_sync(_clients, target)
+    return target, await anyio.to_thread.run_sync(_clients, target, abandon_on_cancel=True)
 
 
 def short_name(resource: str) -> str:

@@ -30,7 +30,8 @@ class Response:
     status: int
     headers: Mapping[str, str]
     body: bytes
-    elapsed_ms: float
+    elapsed_ms: float  # until the whole body was read
+    ttfb_ms: float = 0.0  # until the status line and headers arrived
 
     @property
     def label(self) -> str:
@@ -63,6 +64,8 @@ class Response:
         return ""
 
     def describe_status(self) -> str:
+        if self.status < 400:
+            return str(self.status)
         code = self.error_code()
         return f"{self.status} ({code})" if code else str(self.status)
 
@@ -78,7 +81,9 @@ async def fetch(
     *,
     token: Secret | None = None,
     json_body: Any = None,
+    form: Mapping[str, str] | None = None,
     headers: Mapping[str, str] | None = None,
+    quiet: bool = False,
 ) -> Response:
     if ctx.session is None:
         raise CheckFailed("internal: no HTTP session for an HTTP probe")
@@ -94,9 +99,11 @@ async def fetch(
             url,
             headers=send_headers,
             json=json_body,
+            data=dict(form) if form is not None else None,
             allow_redirects=False,
             timeout=aiohttp.ClientTimeout(total=ctx.request_timeout_s),
         ) as answer:
+            ttfb_ms = (time.monotonic() - started) * 1000
             body = await _read_capped(answer, ctx.body_cap_bytes, label)
             response = Response(
                 method=method,
@@ -105,6 +112,7 @@ async def fetch(
                 headers={key.lower(): value for key, value in answer.headers.items()},
                 body=body,
                 elapsed_ms=(time.monotonic() - started) * 1000,
+                ttfb_ms=ttfb_ms,
             )
     except CheckFailed as exc:
         ctx.log(f"{label} -> failed: {exc}")
@@ -117,7 +125,11 @@ async def fetch(
         reason = f"{label}: {describe_client_error(exc)}"
         ctx.log(f"{label} -> {reason}")
         raise ConnectFailed(reason) from None
-    ctx.log(f"{label} -> {response.status} ({response.elapsed_ms:.0f} ms, {len(body)} bytes)")
+    if not quiet:
+        ctx.log(
+            f"{label} -> {response.status} ({response.elapsed_ms:.0f} ms, "
+            f"ttfb {response.ttfb_ms:.0f} ms, {len(body)} bytes)"
+        )
     return response
 
 
