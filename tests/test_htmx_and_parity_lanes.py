@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from cutover_probe.fleet import SCENARIOS, ControlFaults, FleetSpec, FleetThread, serve_fleet
+from cutover_probe.fleet import (
+    SCENARIOS,
+    ControlFaults,
+    FleetSpec,
+    FleetThread,
+    GoogleFaults,
+    serve_fleet,
+)
 from cutover_probe.model import Status
 
 from .conftest import Checkout, fleet_environ, read_tsv, run_cli, run_in_process
@@ -140,3 +147,53 @@ def test_default_run_keeps_the_seeds_twelve_rows(checkout: Checkout, tmp_path: P
     doc = json.loads((on / "results.json").read_text())
     parity = next(c for c in doc["checks"] if c["id"] == "control-parity")
     assert parity["details"]["parity"][0]["field"] == "/manifest.json JSON /manifestVersion"
+
+
+IMAGE_PARITY = """
+[variables.FAIL_ON_REQUIRED_FAILURE]
+type = "flag"
+default = "1"
+[variables.OUTPUT_DIR]
+type = "path"
+[variables.STAGING_CONTROL_BASE_URL]
+type = "url"
+[variables.PROD_CONTROL_BASE_URL]
+type = "url"
+
+[[checks]]
+id = "parity"
+kind = "parity"
+staging_url = "${STAGING_CONTROL_BASE_URL}"
+prod_url = "${PROD_CONTROL_BASE_URL}"
+cloudrun_service = "openagents-control-service"
+staging_project = "STAGING_PROJECT"
+prod_project = "openagentsgemini"
+staging_region = "us-central1"
+prod_region = "us-central1"
+[[checks.compare]]
+path = "/healthz"
+json = ["/service"]
+"""
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("same", [True, False])
+async def test_parity_compares_cloud_run_images_when_configured(
+    checkout: Checkout, tmp_path: Path, same: bool
+) -> None:
+    config = tmp_path / "parity.toml"
+    config.write_text(IMAGE_PARITY.replace("STAGING_PROJECT", "openagentsgemini-staging"))
+    lagging = frozenset() if same else frozenset({"openagentsgemini-staging"})
+    async with serve_fleet(FleetSpec(google=GoogleFaults(lagging_projects=lagging))) as fleet:
+        outcomes = await run_in_process(fleet_environ(fleet, checkout), checkout.root, config)
+    parity = outcomes["parity"]
+    image_row = parity.details["parity"][-1]
+    assert image_row["field"] == "Cloud Run openagents-control-service image"
+    assert image_row["same"] is same
+    if same:
+        assert parity.status is Status.PASSED
+        assert "@sha256:" in image_row["prod"]
+    else:
+        assert parity.status is Status.FAILED
+        assert image_row["staging"] != image_row["prod"]
+        assert "Cloud Run openagents-control-service image differs: staging " in parity.reason

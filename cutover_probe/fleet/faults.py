@@ -121,6 +121,8 @@ class GoogleFaults:
     throttle: int = 0
     slow_ms: float = 0.0
     cert_pending: frozenset[str] = frozenset()
+    # Projects whose services still run the previous build (staging/prod image parity).
+    lagging_projects: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -359,7 +359,14 @@ class GoogleService:
             "ingress": "INGRESS_TRAFFIC_ALL",
             "launchStage": "GA",
             "template": {
-                "containers": [{"image": created.image, "ports": [{"containerPort": 8080}]}],
+                "containers": [
+                    {
+                        "image": derived_image(created.image, "previous")
+                        if project in self.faults.lagging_projects
+                        else created.image,
+                        "ports": [{"containerPort": 8080}],
+                    }
+                ],
                 "maxInstanceRequestConcurrency": 80,
             },
             "traffic": traffic,
