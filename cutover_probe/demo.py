@@ -121,6 +121,7 @@ async def run_demo(
     output_dir: Path | None = None,
     gate: bool | None = None,
     lanes: dict[str, str] | None = None,
+    quiet: bool = False,
 ) -> RunSummary:
     spec = SCENARIOS[scenario].spec if scenario in SCENARIOS else FleetSpec()
     if latency_ms is not None:
@@ -138,13 +139,15 @@ async def run_demo(
             environ["FAIL_ON_REQUIRED_FAILURE"] = "0" if gate is False else "1"
             environ.update(SCENARIO_SWITCHES.get(scenario, {}))
             environ.update(lanes or {})
-            print(f"[demo] scenario {scenario}: {_description(scenario)}", flush=True)
+            if not quiet:
+                print(f"[demo] scenario {scenario}: {_description(scenario)}", flush=True)
             request = RunRequest(
                 config=default_config_path(),
                 repo_root=repo,
                 environ=environ,
                 output_dir=output_dir,
                 settings=RunSettings(handle_signals=True),
+                quiet=quiet,
             )
             return await run_matrix(request)
 

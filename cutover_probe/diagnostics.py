@@ -16,6 +16,7 @@ from cutover_probe.secrets import Redactor
 
 LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
 _redactor = Redactor()
+_level = LEVELS["warning"]
 
 
 def redact(text: str) -> str:
@@ -37,7 +38,31 @@ def _redact(_: Any, __: str, rendered: Any) -> Any:
     return _redactor(rendered) if isinstance(rendered, str) else rendered
 
 
+class _Stderr:
+    """stderr that a closed pipe cannot turn into a crash: diagnostics are never worth a run."""
+
+    def write(self, text: str) -> int:
+        try:
+            return sys.stderr.write(text)
+        except (BrokenPipeError, ValueError):
+            return 0
+
+    def flush(self) -> None:
+        try:
+            sys.stderr.flush()
+        except (BrokenPipeError, ValueError):
+            return
+
+
 def configure(level: str = "warning", fmt: str = "console") -> None:
+    global _level
+    _level = LEVELS[level]
+    if _level > LEVELS["info"] and fmt == "console":
+        return  # structlog (~60 ms to import) loads only when something would be printed
+    configure_structlog(level, fmt)
+
+
+def configure_structlog(level: str, fmt: str) -> None:
     import structlog
 
     renderer: Any = (
@@ -53,14 +78,40 @@ def configure(level: str = "warning", fmt: str = "console") -> None:
             _redact,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(LEVELS[level]),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_Stderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
 
 
-def logger() -> Any:
+class _Quiet:
+    """Stands in for a logger while only warnings and errors would print: debug and info cost
+    nothing, and structlog is imported the first time something is worth printing."""
+
+    def bind(self, **_: Any) -> _Quiet:
+        return self
+
+    def debug(self, *_: Any, **__: Any) -> None:
+        return None
+
+    info = debug
+
+    def warning(self, event: str, **fields: Any) -> None:
+        _structlog().warning(event, **fields)
+
+    def error(self, event: str, **fields: Any) -> None:
+        _structlog().error(event, **fields)
+
+
+def _structlog() -> Any:
     import structlog
 
     if not structlog.is_configured():
-        configure()  # quiet by default: a library caller gets warnings only, on stderr
+        level = next(name for name, value in LEVELS.items() if value == _level)
+        configure_structlog(level, "console")
     return structlog.get_logger("cutover_probe")
+
+
+def logger() -> Any:
+    if _level > LEVELS["info"]:
+        return _Quiet()
+    return _structlog()

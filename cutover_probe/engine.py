@@ -40,6 +40,7 @@ class RunSettings:
     per_host_limit: int = 8
     total_limit: int = 100
     handle_signals: bool = False
+    fail_fast: bool = False  # cancel the rest at the first required failure
 
 
 @dataclass(frozen=True)
@@ -60,16 +61,27 @@ async def execute(
     *,
     on_finish: OnEvent | None = None,
     on_line: Callable[[str, str], None] | None = None,
+    on_start: Callable[[PlannedCheck], None] | None = None,
 ) -> RunResult:
     started = time.monotonic()
     results: dict[int, Outcome] = {}
     domains: dict[int, dict[str, Any]] = {}
     interrupted = False
+    stopped_by: list[str] = []  # the required check whose failure stopped a --fail-fast run
+    checks_scope = anyio.CancelScope()
 
     def finish(planned: PlannedCheck, outcome: Outcome) -> None:
         results[planned.index] = outcome
         if on_finish is not None:
             on_finish(planned, outcome)
+        if (
+            settings.fail_fast
+            and planned.check.required
+            and outcome.status is Status.FAILED
+            and not stopped_by
+        ):
+            stopped_by.append(planned.id)
+            checks_scope.cancel()
 
     to_run = [planned for planned in plan.checks if planned.skip_reason is None]
     for planned in plan.checks:
@@ -118,6 +130,11 @@ async def execute(
             domains[position]["evidence"] = list(ctx.evidence)
 
         async def run_all() -> None:
+            with checks_scope:
+                await run_checks()
+            group.cancel_scope.cancel()  # stop the signal watcher
+
+        async def run_checks() -> None:
             async with anyio.create_task_group() as checks:
                 for position, domain in enumerate(plan.domains):
                     checks.start_soon(read_domain, position, domain)
@@ -131,19 +148,27 @@ async def execute(
                         request_timeout_s=settings.request_timeout_s,
                         on_line=on_line,
                     )
-                    checks.start_soon(_run_check, planned, ctx, started, finish)
-            group.cancel_scope.cancel()  # stop the signal watcher
+                    checks.start_soon(_run_check, planned, ctx, started, finish, on_start)
 
         group.start_soon(run_all)
 
     outcomes = []
     for planned in plan.checks:
         outcome = results.get(planned.index)
-        if outcome is None:
+        if outcome is None or (outcome.status is Status.CANCELLED and stopped_by):
+            reason = (
+                f"cancelled: --fail-fast stopped the run when {stopped_by[0]} failed"
+                if stopped_by and not interrupted
+                else "cancelled: the run was interrupted"
+            )
             outcome = Outcome(
                 check_id=planned.id,
                 status=Status.CANCELLED,
-                reason="cancelled: the run was interrupted",
+                reason=reason,
+                duration_ms=outcome.duration_ms if outcome else 0.0,
+                attempts=outcome.attempts if outcome else 0,
+                evidence=outcome.evidence if outcome else (),
+                started_s=outcome.started_s if outcome else 0.0,
             )
         outcomes.append(outcome)
     return RunResult(
@@ -160,12 +185,18 @@ def _skipped(planned: PlannedCheck) -> Outcome:
 
 
 async def _run_check(
-    planned: PlannedCheck, ctx: ProbeContext, run_started: float, finish: OnEvent
+    planned: PlannedCheck,
+    ctx: ProbeContext,
+    run_started: float,
+    finish: OnEvent,
+    on_start: Callable[[PlannedCheck], None] | None,
 ) -> None:
     kind = KINDS[planned.check.kind]
     deadline = planned.check.deadline_s or kind.default_deadline_s
     log = diagnostics.logger().bind(check=planned.id, kind=kind.name)
     log.debug("check started", deadline_s=deadline)
+    if on_start is not None:
+        on_start(planned)
     began = time.monotonic()
     status, reason = Status.FAILED, ""
     try:

@@ -12,6 +12,8 @@ the check's deadline, and counts every attempt into the check's evidence.
 
 from __future__ import annotations
 
+import importlib
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -34,10 +36,20 @@ HOW_TO_AUTHENTICATE = (
     "no Google Cloud credentials: run `gcloud auth application-default login`, or set "
     "GOOGLE_APPLICATION_CREDENTIALS to a service account key file"
 )
+# Google's libraries import each other in circles (requests, urllib3, google.auth, api_core):
+# two worker threads importing them at once can hit Python's import-lock deadlock detection.
+# Every import of theirs goes through `library`, one at a time.
+_IMPORTS = threading.Lock()
 CALL_TIMEOUT_S = 10.0
 MAX_ATTEMPTS = 4
 RETRY_STATUSES = (429, 500, 503)
 T = TypeVar("T")
+
+
+def library(name: str) -> Any:
+    """Import one of Google's modules (or requests), serialised with every other such import."""
+    with _IMPORTS:
+        return importlib.import_module(name)
 
 
 def emulator_endpoint(api: Api, environ: Mapping[str, str]) -> str | None:
@@ -90,12 +102,12 @@ def endpoint(api: Api, environ: Mapping[str, str]) -> Endpoint:
 
 def credentials(target: Endpoint) -> Any:
     if target.anonymous:
-        from google.auth.credentials import AnonymousCredentials
-
-        return AnonymousCredentials()  # type: ignore[no-untyped-call]
-    import google.auth
-
-    creds, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+        return library("google.auth.credentials").AnonymousCredentials()
+    auth = library("google.auth")
+    try:
+        creds, _ = auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    except auth.exceptions.DefaultCredentialsError:
+        raise CheckFailed(HOW_TO_AUTHENTICATE) from None
     return creds
 
 
@@ -153,16 +165,13 @@ async def call(
 
 
 def _api_exceptions() -> Any:
-    from google.api_core import exceptions
-
-    return exceptions
+    return library("google.api_core.exceptions")
 
 
 def _transport_failure(
     ctx: ProbeContext, target: Endpoint, what: str, exc: Exception
 ) -> CheckFailed:
-    import requests
-
+    requests = library("requests")
     text = str(exc)
     if isinstance(exc, requests.exceptions.Timeout):
         failure: CheckFailed = ProbeTimeout(
@@ -184,19 +193,15 @@ def _first_line(exc: BaseException) -> str:
 
 def timeout_session(target: Endpoint, creds: Any) -> Any:
     """A requests session whose every request has a timeout: the logging client takes none."""
-    import requests
-
-    base: type[requests.Session]
+    base: Any
     if target.anonymous:
-        base = requests.Session
+        base = library("requests").Session
         args: tuple[Any, ...] = ()
     else:
-        from google.auth.transport.requests import AuthorizedSession
-
-        base = AuthorizedSession
+        base = library("google.auth.transport.requests").AuthorizedSession
         args = (creds,)
 
-    class Session(base):  # type: ignore[valid-type,misc]
+    class Session(base):  # type: ignore[misc]
         def request(self, *a: Any, **kw: Any) -> Any:
             kw["timeout"] = kw.get("timeout") or CALL_TIMEOUT_S
             return super().request(*a, **kw)

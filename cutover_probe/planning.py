@@ -8,6 +8,7 @@ its lanes only when it is "1", and a check whose base URL is unset is skipped wi
 
 from __future__ import annotations
 
+import fnmatch
 import ipaddress
 import re
 import shlex
@@ -40,13 +41,43 @@ class PlannedDomain:
 
 
 @dataclass(frozen=True)
+class Selection:
+    """Which checks a run covers: --only/--skip globs over ids, --env, and a shard K of N."""
+
+    only: tuple[str, ...] = ()
+    skip: tuple[str, ...] = ()
+    environment: str | None = None
+    shard: tuple[int, int] | None = None  # (K, N), K from 1
+
+    def deselects(self, check: Check) -> str | None:
+        """Why this check is left out of the run, or None."""
+        if self.only and not any(fnmatch.fnmatchcase(check.id, g) for g in self.only):
+            return f"deselected: not matched by --only {' '.join(self.only)}"
+        matched = [g for g in self.skip if fnmatch.fnmatchcase(check.id, g)]
+        if matched:
+            return f"deselected: matched by --skip {matched[0]}"
+        if self.environment and check.environment != self.environment:
+            return f"deselected: not of --env {self.environment}"
+        return None
+
+
+def in_shard(position: int, shard: tuple[int, int] | None) -> bool:
+    """The sharding rule: the check at 0-based position i of the matrix (after lanes that are
+    switched off and unlisted) belongs to shard (i mod N) + 1. Round robin spreads each lane's
+    staging and prod checks over different shards, so shards take about equally long."""
+    return shard is None or position % shard[1] == shard[0] - 1
+
+
+@dataclass(frozen=True)
 class Plan:
     matrix: Matrix
     values: Mapping[str, str | Secret]  # every variable, resolved; secrets wrapped
-    checks: tuple[PlannedCheck, ...]
+    checks: tuple[PlannedCheck, ...]  # this run's checks (one shard of all_ids when sharded)
     repo_root: Path
     redactor: Redactor
     domains: tuple[PlannedDomain, ...] = ()
+    all_ids: tuple[str, ...] = ()  # every check of the matrix this environment lists, in order
+    shard: tuple[int, int] | None = None
 
     @property
     def gating(self) -> bool:
@@ -116,7 +147,13 @@ def interpolate(value: Any, values: Mapping[str, str | Secret]) -> Any:
     return REFERENCE.sub(substitute, value)
 
 
-def build_plan(matrix: Matrix, environ: Mapping[str, str], repo_root: Path) -> Plan:
+def build_plan(
+    matrix: Matrix,
+    environ: Mapping[str, str],
+    repo_root: Path,
+    selection: Selection | None = None,
+) -> Plan:
+    selection = selection or Selection()
     values = resolve_variables(matrix, environ, repo_root)
     redactor = Redactor(v for v in values.values() if isinstance(v, Secret))
     planned: list[PlannedCheck] = []
@@ -130,19 +167,26 @@ def build_plan(matrix: Matrix, environ: Mapping[str, str], repo_root: Path) -> P
         }
         index = len(planned)
         skip = _skip_reason(check.enabled_by, check.requires_set, values)
+        if skip is None:
+            skip = selection.deselects(check)
         if skip is None and kind.google_api is not None:
             skip = credentials_skip_reason(kind.google_api, environ)
         command = skip if skip is not None else describe(kind.command, params)
         planned.append(
             PlannedCheck(index=index, check=check, params=params, skip_reason=skip, command=command)
         )
+    mine = [p for position, p in enumerate(planned) if in_shard(position, selection.shard)]
+    first_shard = selection.shard is None or selection.shard[0] == 1
     return Plan(
         matrix=matrix,
         values=values,
-        checks=tuple(planned),
+        checks=tuple(mine),
         repo_root=repo_root,
         redactor=redactor,
-        domains=plan_domains(matrix, values, environ, planned),
+        # Domain evidence is read once, by the first shard.
+        domains=plan_domains(matrix, values, environ, planned) if first_shard else (),
+        all_ids=tuple(p.id for p in planned),
+        shard=selection.shard,
     )
 
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cutover_probe.model import Outcome, PlannedCheck, Status
+from cutover_probe.model import Status
+
+# (required, status) of each check: all the policy needs, from a live run or a merged report.
+Row = tuple[bool, Status]
 
 EXIT_GO = 0
 EXIT_NO_GO = 1
@@ -39,12 +42,12 @@ class Verdict:
     why: str  # one line: what decided it
 
 
-def count(rows: Sequence[tuple[PlannedCheck, Outcome]]) -> Counts:
+def count(rows: Sequence[Row]) -> Counts:
     def n(status: Status, required: bool | None = None) -> int:
         return sum(
             1
-            for planned, outcome in rows
-            if outcome.status is status and (required is None or planned.check.required == required)
+            for is_required, got in rows
+            if got is status and (required is None or is_required == required)
         )
 
     return Counts(
@@ -58,13 +61,9 @@ def count(rows: Sequence[tuple[PlannedCheck, Outcome]]) -> Counts:
     )
 
 
-def decide(
-    rows: Sequence[tuple[PlannedCheck, Outcome]], *, gating: bool, interrupted: bool
-) -> Verdict:
+def decide(rows: Sequence[Row], *, gating: bool, interrupted: bool) -> Verdict:
     counts = count(rows)
-    required_cancelled = sum(
-        1 for p, o in rows if o.status is Status.CANCELLED and p.check.required
-    )
+    required_cancelled = sum(1 for required, got in rows if got is Status.CANCELLED and required)
     blockers = []
     if counts.required_failures:
         blockers.append(f"{counts.required_failures} required failed")

@@ -1,10 +1,13 @@
 """Evidence on disk: results.tsv, SUMMARY.md, results.json and logs/<check>.log.
 
-A reporter knows nothing of HTTP or subprocesses: it gets the plan, the outcomes in matrix order
-and the verdict. Every byte passes the redactor before it is written, and every file is written
-to a temporary name and renamed, so a report on disk is always whole. results.tsv holds no
-times and its log paths are relative, so the same outcomes against the same targets give a
-byte-identical file (its command column does name the targets: base URLs, the repo path).
+Everything is rendered from one document, the results.json of the run (schema
+``cutover-probe/results/v1``, docs/results-schema.md), so a report merged from shards and a
+report of a whole run come out of the same code and are byte-identical when the outcomes are.
+A reporter knows nothing of HTTP or subprocesses. Every byte passes the redactor before it is
+written, and every file is written to a temporary name and renamed, so a report on disk is
+always whole; results.tsv is written last, so its presence means the rest is there. results.tsv
+holds no times and its log paths are relative, so the same outcomes against the same targets
+give a byte-identical file (its command column does name the targets: base URLs, repo path).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +33,8 @@ TSV_HEADER = ("check_id", "required", "status", "description", "log_path", "comm
 RESULTS_SCHEMA = "cutover-probe/results/v1"
 REPORT_FILES = ("results.tsv", "SUMMARY.md", "results.json")
 
+Document = dict[str, Any]
+
 
 @dataclass(frozen=True)
 class Report:
@@ -42,7 +47,7 @@ class Report:
 def claim_output_dir(directory: Path) -> None:
     """Refuse, before anything runs, a directory that already holds a report."""
     if directory.exists() and not directory.is_dir():
-        raise UsageError(f"OUTPUT_DIR {directory} exists and is not a directory")
+        raise UsageError(f"output directory {directory} exists and is not a directory")
     for name in REPORT_FILES:
         if (directory / name).exists():
             raise UsageError(
@@ -52,33 +57,91 @@ def claim_output_dir(directory: Path) -> None:
     try:
         (directory / "logs").mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(f"cannot create OUTPUT_DIR {directory}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot create {directory}: {exc.strerror or exc}") from None
 
 
 def log_path(check_id: str) -> str:
     return f"logs/{check_id}.log"
 
 
-def write_report(
-    directory: Path,
+def command_column(planned: PlannedCheck, outcome: Outcome) -> str:
+    if outcome.status is Status.SKIPPED:
+        return outcome.reason
+    return planned.command
+
+
+def build_document(
     plan: Plan,
     rows: Sequence[tuple[PlannedCheck, Outcome]],
     verdict: Verdict,
     timestamp: datetime,
     wall_s: float,
-    domains: Sequence[dict[str, Any]] = (),
-) -> Report:
-    redact = plan.redactor
-    for planned, outcome in rows:
-        _write(directory / log_path(planned.id), render_log(planned, outcome), redact)
+    domains: Sequence[Mapping[str, Any]] = (),
+    shard: tuple[int, int] | None = None,
+) -> Document:
+    """The run as data: what every other artifact is rendered from."""
+    return {
+        "schema": RESULTS_SCHEMA,
+        "tool": {"name": "cutover-probe", "version": __version__},
+        "title": plan.matrix.title,
+        "timestamp": timestamp.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "wall_ms": round(wall_s * 1000, 1),
+        "verdict": verdict_document(verdict),
+        "environment": dict(plan.environment_summary()),
+        "domain_mappings": [dict(d) for d in domains],
+        "matrix": {
+            "source": str(plan.matrix.source),
+            "ids": list(plan.all_ids),
+        },
+        "shard": {"index": shard[0], "count": shard[1]} if shard else None,
+        "checks": [
+            {
+                "id": planned.id,
+                "kind": planned.check.kind,
+                "environment": planned.check.environment,
+                "required": planned.check.required,
+                "description": planned.check.description,
+                "status": outcome.status.value,
+                "reason": outcome.reason,
+                "command": command_column(planned, outcome),
+                "log_path": log_path(planned.id),
+                "started_ms": round(outcome.started_s * 1000, 1),
+                "duration_ms": round(outcome.duration_ms, 1),
+                "attempts": outcome.attempts,
+                "evidence": list(outcome.evidence),
+                "details": dict(outcome.details),
+            }
+            for planned, outcome in rows
+        ],
+    }
+
+
+def verdict_document(verdict: Verdict) -> dict[str, Any]:
+    return {
+        "overall": verdict.overall,
+        "label": verdict.label,
+        "exit_code": verdict.exit_code,
+        "gating": verdict.gating,
+        "why": verdict.why,
+        "counts": vars(verdict.counts),
+    }
+
+
+def write_report(directory: Path, doc: Document, redact: Redactor) -> Report:
+    for check in doc["checks"]:
+        _write(directory / check["log_path"], render_log(check), redact)
     tsv = directory / "results.tsv"
     summary = directory / "SUMMARY.md"
     results = directory / "results.json"
-    _write(results, render_json(plan, rows, verdict, timestamp, wall_s, domains), redact)
-    _write(summary, render_summary(plan, rows, verdict, timestamp, domains), redact)
-    # results.tsv last: its presence means the report is complete.
-    _write(tsv, render_tsv(rows), redact)
+    _write(results, json.dumps(doc, indent=2, default=str) + "\n", redact)
+    _write(summary, render_summary(doc), redact)
+    _write(tsv, render_tsv(doc), redact)
     return Report(directory, tsv, summary, results)
+
+
+def write_text(path: Path, text: str, redact: Redactor) -> None:
+    """One more artifact (junit.xml, the step summary's source) with the same guarantees."""
+    _write(path, text, redact)
 
 
 def _write(path: Path, text: str, redact: Redactor) -> None:
@@ -105,152 +168,117 @@ def _umask() -> int:
     return current
 
 
-def _cell(text: str) -> str:
-    return " ".join(text.replace("\t", " ").split())
+def cell(text: str) -> str:
+    return " ".join(str(text).replace("\t", " ").split())
 
 
-def command_column(planned: PlannedCheck, outcome: Outcome) -> str:
-    if outcome.status is Status.SKIPPED:
-        return outcome.reason
-    return planned.command
+def required_label(check: Mapping[str, Any]) -> str:
+    return "required" if check["required"] else "optional"
 
 
-def render_tsv(rows: Sequence[tuple[PlannedCheck, Outcome]]) -> str:
+def render_tsv(doc: Document) -> str:
     lines = ["\t".join(TSV_HEADER)]
-    for planned, outcome in rows:
-        lines.append(
-            "\t".join(
-                _cell(field)
-                for field in (
-                    planned.id,
-                    planned.check.required_label,
-                    outcome.status.value,
-                    planned.check.description,
-                    log_path(planned.id),
-                    command_column(planned, outcome),
-                )
-            )
+    for check in doc["checks"]:
+        fields = (
+            check["id"],
+            required_label(check),
+            check["status"],
+            check["description"],
+            check["log_path"],
+            check["command"],
         )
+        lines.append("\t".join(cell(field) for field in fields))
     return "\n".join(lines) + "\n"
 
 
-def render_log(planned: PlannedCheck, outcome: Outcome) -> str:
+def render_log(check: Mapping[str, Any]) -> str:
     header = [
-        f"# {planned.id} ({planned.check.required_label}): {planned.check.description}",
-        f"# command: {command_column(planned, outcome)}",
+        f"# {check['id']} ({required_label(check)}): {check['description']}",
+        f"# command: {check['command']}",
     ]
-    footer = [f"# status: {outcome.status.value}"]
-    if outcome.reason:
-        footer.append(f"# reason: {outcome.reason}")
-    if outcome.status is not Status.SKIPPED:
-        footer.append(f"# duration: {outcome.duration_ms:.0f} ms, attempts: {outcome.attempts}")
-    body = list(outcome.evidence) if outcome.status is not Status.SKIPPED else []
+    skipped = check["status"] == Status.SKIPPED.value
+    footer = [f"# status: {check['status']}"]
+    if check["reason"]:
+        footer.append(f"# reason: {check['reason']}")
+    if not skipped:
+        footer.append(f"# duration: {check['duration_ms']:.0f} ms, attempts: {check['attempts']}")
+    body = [] if skipped else list(check["evidence"])
     return "\n".join([*header, *body, *footer]) + "\n"
 
 
-def _md(text: str) -> str:
-    return _cell(text).replace("|", "\\|")
+def md(text: str) -> str:
+    return cell(text).replace("|", "\\|")
 
 
-def render_summary(
-    plan: Plan,
-    rows: Sequence[tuple[PlannedCheck, Outcome]],
-    verdict: Verdict,
-    timestamp: datetime,
-    domains: Sequence[dict[str, Any]] = (),
-) -> str:
-    c = verdict.counts
+def compact_timestamp(doc: Document) -> str:
+    stamp = datetime.fromisoformat(doc["timestamp"].replace("Z", "+00:00"))
+    return stamp.strftime("%Y%m%dT%H%M%SZ")
+
+
+def render_summary(doc: Document) -> str:
+    verdict = doc["verdict"]
+    c = verdict["counts"]
     out = [
-        f"# {plan.matrix.title}",
+        f"# {doc['title']}",
         "",
-        f"- Timestamp (UTC): {timestamp.strftime('%Y%m%dT%H%M%SZ')}",
-        f"- Overall: {verdict.overall}",
-        f"- Verdict: {verdict.label} ({verdict.why})",
-        f"- Total checks: {c.total}",
-        f"- Passed: {c.passed}",
-        f"- Required failures: {c.required_failures}",
-        f"- Optional failures: {c.optional_failures}",
-        f"- Required skipped: {c.required_skipped}",
-        f"- Optional skipped: {c.optional_skipped}",
+        f"- Timestamp (UTC): {compact_timestamp(doc)}",
+        f"- Overall: {verdict['overall']}",
+        f"- Verdict: {verdict['label']} ({verdict['why']})",
+        f"- Total checks: {c['total']}",
+        f"- Passed: {c['passed']}",
+        f"- Required failures: {c['required_failures']}",
+        f"- Optional failures: {c['optional_failures']}",
+        f"- Required skipped: {c['required_skipped']}",
+        f"- Optional skipped: {c['optional_skipped']}",
     ]
-    if c.cancelled:
-        out.append(f"- Cancelled: {c.cancelled}")
+    if c["cancelled"]:
+        out.append(f"- Cancelled: {c['cancelled']}")
     out += ["", "## Environment", ""]
-    out += [f"- {name}={value}" for name, value in plan.environment_summary()]
-    if domains:
+    out += [f"- {name}={value}" for name, value in doc["environment"].items()]
+    if doc["domain_mappings"]:
         from cutover_probe.probes.domains import describe
 
-        out += [f"- {_cell(describe(record))}" for record in domains]
+        out += [f"- {cell(describe(record))}" for record in doc["domain_mappings"]]
+    gating = verdict["gating"]
     out += [
-        f"- Mode: {'release gating' if verdict.gating else 'baseline capture'}"
-        f" (FAIL_ON_REQUIRED_FAILURE={'1' if verdict.gating else '0'})",
+        f"- Mode: {'release gating' if gating else 'baseline capture'}"
+        f" (FAIL_ON_REQUIRED_FAILURE={'1' if gating else '0'})",
         "",
         "## Check Results",
         "",
         "| Check | Required | Status | Description | Log | Duration | Reason |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for planned, outcome in rows:
-        duration = "" if outcome.status is Status.SKIPPED else f"{outcome.duration_ms / 1000:.2f}s"
+    for check in doc["checks"]:
+        skipped = check["status"] == Status.SKIPPED.value
+        duration = "" if skipped else f"{check['duration_ms'] / 1000:.2f}s"
         out.append(
-            f"| {planned.id} | {planned.check.required_label} | {outcome.status.value} "
-            f"| {_md(planned.check.description)} | {log_path(planned.id)} | {duration} "
-            f"| {_md(outcome.reason)} |"
+            f"| {check['id']} | {required_label(check)} | {check['status']} "
+            f"| {md(check['description'])} | {check['log_path']} | {duration} "
+            f"| {md(check['reason'])} |"
         )
-    failed = [(p, o) for p, o in rows if o.status is Status.FAILED]
+    failed = [check for check in doc["checks"] if check["status"] == Status.FAILED.value]
     if failed:
         out += ["", "## Failures", ""]
-        out += [f"- {p.id} ({p.check.required_label}): {_cell(o.reason)}" for p, o in failed]
+        out += [f"- {c['id']} ({required_label(c)}): {cell(c['reason'])}" for c in failed]
     out += ["", "## Commands", ""]
-    out += [f"- {p.id}: {_cell(command_column(p, o))}" for p, o in rows]
+    out += [f"- {check['id']}: {cell(check['command'])}" for check in doc["checks"]]
     return "\n".join(out) + "\n"
 
 
-def render_json(
-    plan: Plan,
-    rows: Sequence[tuple[PlannedCheck, Outcome]],
-    verdict: Verdict,
-    timestamp: datetime,
-    wall_s: float,
-    domains: Sequence[dict[str, Any]] = (),
-) -> str:
-    doc: dict[str, Any] = {
-        "schema": RESULTS_SCHEMA,
-        "tool": {"name": "cutover-probe", "version": __version__},
-        "title": plan.matrix.title,
-        "timestamp": timestamp.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-        "wall_ms": round(wall_s * 1000, 1),
-        "verdict": {
-            "overall": verdict.overall,
-            "label": verdict.label,
-            "exit_code": verdict.exit_code,
-            "gating": verdict.gating,
-            "why": verdict.why,
-            "counts": vars(verdict.counts),
-        },
-        "environment": dict(plan.environment_summary()),
-        "domain_mappings": list(domains),
-        "checks": [
-            {
-                "id": planned.id,
-                "kind": planned.check.kind,
-                "environment": planned.check.environment,
-                "required": planned.check.required,
-                "description": planned.check.description,
-                "status": outcome.status.value,
-                "reason": outcome.reason,
-                "command": command_column(planned, outcome),
-                "log_path": log_path(planned.id),
-                "started_ms": round(outcome.started_s * 1000, 1),
-                "duration_ms": round(outcome.duration_ms, 1),
-                "attempts": outcome.attempts,
-                "evidence": list(outcome.evidence),
-                "details": dict(outcome.details),
-            }
-            for planned, outcome in rows
-        ],
-    }
-    return json.dumps(doc, indent=2, sort_keys=False, default=str) + "\n"
+def load_document(directory: Path) -> Document:
+    """A report's results.json, checked enough that renderers can trust it."""
+    path = directory / "results.json"
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{directory}: no results.json (not a cutover-probe report)") from None
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: unreadable: {exc}") from None
+    if not isinstance(doc, dict) or doc.get("schema") != RESULTS_SCHEMA:
+        found = doc.get("schema") if isinstance(doc, dict) else None
+        raise UsageError(f"{path}: schema {found!r}, expected {RESULTS_SCHEMA!r}")
+    return doc
 
 
 def utc_now() -> datetime:

@@ -1,25 +1,43 @@
 """A run as a pipeline of small steps (nox's workflow): load, plan, claim the output directory,
 execute, collect in matrix order, decide, write, tell. Each step is a plain function, testable
-alone; the CLI and the demo are two callers of `run_matrix`.
+alone; `run`, `demo` and `quick` are callers of `run_matrix`, `merge` of `merge_reports`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 from cutover_probe import diagnostics
 from cutover_probe.config import load_matrix
+from cutover_probe.console import Console, make_console
 from cutover_probe.engine import RunResult, RunSettings, execute
-from cutover_probe.model import Outcome, PlannedCheck, Status
-from cutover_probe.planning import Plan, build_plan
+from cutover_probe.errors import UsageError
+from cutover_probe.model import Status
+from cutover_probe.planning import Plan, Selection, build_plan
 from cutover_probe.policy import Verdict, decide
-from cutover_probe.report import Report, claim_output_dir, utc_now, write_report
+from cutover_probe.report import (
+    Document,
+    Report,
+    build_document,
+    claim_output_dir,
+    load_document,
+    utc_now,
+    verdict_document,
+    write_report,
+    write_text,
+)
+from cutover_probe.secrets import Redactor
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """Where the CI renderings of a report go, besides the report directory."""
+
+    junit: Path | None = None
+    step_summary: Path | None = None  # $GITHUB_STEP_SUMMARY: appended to
 
 
 @dataclass(frozen=True)
@@ -30,6 +48,10 @@ class RunRequest:
     output_dir: Path | None = None  # overrides OUTPUT_DIR
     settings: RunSettings = field(default_factory=RunSettings)
     show_lines: bool = False  # stream every evidence line to the terminal
+    selection: Selection = field(default_factory=Selection)
+    outputs: Outputs = field(default_factory=Outputs)
+    quiet: bool = False
+    write_files: bool = True  # quick writes no report unless asked
 
 
 @dataclass(frozen=True)
@@ -37,13 +59,14 @@ class RunSummary:
     plan: Plan
     result: RunResult
     verdict: Verdict
-    report: Report
+    document: Document
+    report: Report | None
 
 
 def prepare(request: RunRequest) -> tuple[Plan, Path]:
     """Everything that can be wrong with the input is found here, before any probe runs."""
     matrix = load_matrix(request.config)
-    plan = build_plan(matrix, request.environ, request.repo_root)
+    plan = build_plan(matrix, request.environ, request.repo_root, request.selection)
     return plan, _output_dir(plan, request)
 
 
@@ -54,76 +77,158 @@ def _output_dir(plan: Plan, request: RunRequest) -> Path:
     if isinstance(configured, str) and configured:
         path = Path(configured)
         return path if path.is_absolute() else request.repo_root / path
-    return request.repo_root / plan.matrix.report_root / utc_now().strftime("%Y%m%dT%H%M%SZ")
+    stamp = utc_now().strftime("%Y%m%dT%H%M%SZ")
+    if plan.shard:
+        stamp += f"-shard-{plan.shard[0]}-of-{plan.shard[1]}"
+    return request.repo_root / plan.matrix.report_root / stamp
 
 
-async def run_matrix(request: RunRequest, out: TextIO = sys.stdout) -> RunSummary:
+async def run_matrix(request: RunRequest, out: TextIO | None = None) -> RunSummary:
     plan, directory = prepare(request)
     diagnostics.use_redactor(plan.redactor)
-    claim_output_dir(directory)
+    if request.write_files:
+        claim_output_dir(directory)
     timestamp = utc_now()
-    redact = plan.redactor
-
-    say = Terminal(out, redact)
-
-    def on_finish(planned: PlannedCheck, outcome: Outcome) -> None:
-        line = f"[{outcome.status.value}] {planned.id} ({planned.check.required_label})"
-        if outcome.status is Status.FAILED:
-            line += f": {outcome.reason}"
-        say(line)
-
-    def on_line(check_id: str, line: str) -> None:
-        say(f"  {check_id}: {line}")
-
+    console = make_console(
+        quiet=request.quiet, redact=plan.redactor, environ=request.environ, out=out
+    )
     diagnostics.logger().info(
         "run started",
         config=str(plan.matrix.source),
         output_dir=str(directory),
         checks=len(plan.checks),
     )
-    result = await execute(
-        plan,
-        request.environ,
-        request.settings,
-        on_finish=on_finish,
-        on_line=on_line if request.show_lines else None,
-    )
+    console.start(plan.checks)
+    try:
+        result = await execute(
+            plan,
+            request.environ,
+            request.settings,
+            on_finish=console.check_finished,
+            on_line=console.line if request.show_lines else None,
+            on_start=console.check_started,
+        )
+    finally:
+        console.stop()
     rows = list(zip(plan.checks, result.outcomes, strict=True))
-    verdict = decide(rows, gating=plan.gating, interrupted=result.interrupted)
-    report = write_report(directory, plan, rows, verdict, timestamp, result.wall_s, result.domains)
-    say(f"[matrix] verdict: {verdict.label} (overall {verdict.overall}: {verdict.why})")
-    say(f"[matrix] results: {report.results_tsv}")
-    say(f"[matrix] summary: {report.summary_md}")
-    say(f"[matrix] wall time: {result.wall_s:.2f}s")
-    return RunSummary(plan=plan, result=result, verdict=verdict, report=report)
+    verdict = decide(
+        [(p.check.required, o.status) for p, o in rows],
+        gating=plan.gating,
+        interrupted=result.interrupted,
+    )
+    doc = build_document(plan, rows, verdict, timestamp, result.wall_s, result.domains, plan.shard)
+    report = None
+    if request.write_files:
+        report = write_report(directory, doc, plan.redactor)
+    write_ci_outputs(doc, request.outputs, plan.redactor, console)
+    tell(console, doc, report, result.wall_s)
+    return RunSummary(plan=plan, result=result, verdict=verdict, document=doc, report=report)
 
 
-class Terminal:
-    """Progress lines, redacted. A closed pipe (`| head`) silences them but never stops the run:
-    the report on disk matters more than the terminal."""
+def write_ci_outputs(doc: Document, outputs: Outputs, redact: Redactor, console: Console) -> None:
+    from cutover_probe.ci import render_junit, render_step_summary
 
-    def __init__(self, out: TextIO, redact: Callable[[str], str]) -> None:
-        self._out = out
-        self._redact = redact
-        self._open = True
-
-    def __call__(self, line: str) -> None:
-        if not self._open:
-            return
+    if outputs.junit is not None:
+        write_text(outputs.junit, render_junit(doc), redact)
+    if outputs.step_summary is not None:
         try:
-            print(self._redact(line), file=self._out, flush=True)
-        except (BrokenPipeError, ValueError):
-            self._open = False
-            with contextlib.suppress(OSError, ValueError):
-                # Python flushes stdout again at exit; point it at /dev/null so that stays quiet.
-                devnull = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(devnull, self._out.fileno())
+            with outputs.step_summary.open("a", encoding="utf-8") as handle:
+                handle.write(redact(render_step_summary(doc)))
+        except OSError as exc:
+            console.say(f"[matrix] could not append to GITHUB_STEP_SUMMARY: {exc}")
+
+
+def tell(console: Console, doc: Document, report: Report | None, wall_s: float | None) -> None:
+    verdict = doc["verdict"]
+    shard = doc.get("shard")
+    part = f" for shard {shard['index']}/{shard['count']}" if shard else ""
+    console.say(
+        f"[matrix] verdict{part}: {verdict['label']} (overall {verdict['overall']}: "
+        f"{verdict['why']})"
+    )
+    if report is not None:
+        console.say(f"[matrix] results: {report.results_tsv}")
+        console.say(f"[matrix] summary: {report.summary_md}")
+    if wall_s is not None:
+        console.say(f"[matrix] wall time: {wall_s:.2f}s")
+
+
+def merge_reports(
+    sources: Sequence[Path],
+    directory: Path,
+    outputs: Outputs,
+    environ: Mapping[str, str],
+    out: TextIO | None = None,
+) -> Document:
+    """Partial reports of shards 1..N into the report one whole run would have written."""
+    if not sources:
+        raise UsageError("merge needs the report directories of the shards")
+    docs = [(source, load_document(source)) for source in sources]
+    ids = docs[0][1]["matrix"]["ids"]
+    by_index: dict[int, Path] = {}
+    count = None
+    for source, doc in docs:
+        shard = doc.get("shard")
+        if not shard:
+            raise UsageError(f"{source}: not a shard's report (it has no shard); nothing to merge")
+        if count is None:
+            count = shard["count"]
+        if shard["count"] != count:
+            raise UsageError(
+                f"{source}: shard {shard['index']}/{shard['count']}, but others are of {count}"
+            )
+        if doc["matrix"]["ids"] != ids:
+            raise UsageError(f"{source}: a different matrix from {docs[0][0]}")
+        if doc["verdict"]["gating"] != docs[0][1]["verdict"]["gating"]:
+            raise UsageError(f"{source}: a different FAIL_ON_REQUIRED_FAILURE from {docs[0][0]}")
+        if shard["index"] in by_index:
+            earlier = by_index[shard["index"]]
+            raise UsageError(f"shard {shard['index']}/{count} given twice: {earlier} and {source}")
+        by_index[shard["index"]] = source
+    assert count is not None
+    missing = [k for k in range(1, count + 1) if k not in by_index]
+    if missing:
+        raise UsageError(
+            "missing shard"
+            + ("s " if len(missing) > 1 else " ")
+            + ", ".join(f"{k}/{count}" for k in missing)
+        )
+    checks = {check["id"]: check for _, doc in docs for check in doc["checks"]}
+    absent = [check_id for check_id in ids if check_id not in checks]
+    if absent:
+        raise UsageError(f"no shard reported {', '.join(absent)}")
+    first = next(doc for _, doc in docs if doc["shard"]["index"] == 1)
+    interrupted = any(doc["verdict"]["label"] == "INTERRUPTED" for _, doc in docs)
+    ordered = [checks[check_id] for check_id in ids]
+    verdict = decide(
+        [(c["required"], Status(c["status"])) for c in ordered],
+        gating=first["verdict"]["gating"],
+        interrupted=interrupted,
+    )
+    merged: Document = {
+        **first,
+        "timestamp": min(doc["timestamp"] for _, doc in docs),
+        "wall_ms": max(doc["wall_ms"] for _, doc in docs),
+        "verdict": verdict_document(verdict),
+        "shard": None,
+        "merged_from": [str(by_index[k]) for k in sorted(by_index)],
+        "checks": ordered,
+    }
+    claim_output_dir(directory)
+    redact = Redactor()
+    report = write_report(directory, merged, redact)
+    console = make_console(quiet=False, redact=redact, environ=environ, out=out)
+    write_ci_outputs(merged, outputs, redact, console)
+    tell(console, merged, report, None)
+    return merged
 
 
 def render_plan(plan: Plan) -> str:
     """What `cutover-probe plan` prints: each check, run or skip, and why."""
-    width = max(len(p.id) for p in plan.checks)
     lines = [f"{plan.matrix.title} — {plan.matrix.source}", ""]
+    if plan.shard:
+        lines.insert(1, f"shard {plan.shard[0]}/{plan.shard[1]}: {len(plan.checks)} checks")
+    width = max((len(p.id) for p in plan.checks), default=10)
     for planned in plan.checks:
         action = "skip" if planned.skip_reason is not None else "run "
         detail = planned.skip_reason if planned.skip_reason is not None else planned.command
@@ -137,3 +242,35 @@ def render_plan(plan: Plan) -> str:
         f"mode: {'release gating' if plan.gating else 'baseline capture'}",
     ]
     return plan.redactor("\n".join(lines)) + "\n"
+
+
+def step_summary_path(environ: Mapping[str, str]) -> Path | None:
+    value = environ.get("GITHUB_STEP_SUMMARY", "")
+    return Path(value) if value else None
+
+
+def shard_from_environment(environ: Mapping[str, str]) -> tuple[int, int] | None:
+    """Cloud Run Jobs give each task CLOUD_RUN_TASK_INDEX (from 0) of CLOUD_RUN_TASK_COUNT."""
+    index, count = environ.get("CLOUD_RUN_TASK_INDEX"), environ.get("CLOUD_RUN_TASK_COUNT")
+    if not index and not count:
+        return None
+    try:
+        k, n = int(index or ""), int(count or "")
+    except ValueError:
+        raise UsageError(
+            f"CLOUD_RUN_TASK_INDEX={index!r} / CLOUD_RUN_TASK_COUNT={count!r}: expected numbers"
+        ) from None
+    if n < 1 or not 0 <= k < n:
+        raise UsageError(f"CLOUD_RUN_TASK_INDEX={k} is not a task of CLOUD_RUN_TASK_COUNT={n}")
+    return (k + 1, n) if n > 1 else None
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    try:
+        k_text, n_text = text.split("/")
+        k, n = int(k_text), int(n_text)
+    except ValueError:
+        raise UsageError(f"--shard {text!r}: expected K/N, like 2/4") from None
+    if n < 1 or not 1 <= k <= n:
+        raise UsageError(f"--shard {text!r}: K must be between 1 and N")
+    return k, n

@@ -197,3 +197,22 @@ async def test_parity_compares_cloud_run_images_when_configured(
         assert parity.status is Status.FAILED
         assert image_row["staging"] != image_row["prod"]
         assert "Cloud Run openagents-control-service image differs: staging " in parity.reason
+
+
+@pytest.mark.anyio
+async def test_parity_field_missing_on_both_sides_is_not_parity(
+    checkout: Checkout, tmp_path: Path
+) -> None:
+    config = tmp_path / "parity.toml"
+    text = IMAGE_PARITY.replace('json = ["/service"]', 'json = ["/servcie"]')
+    text = "\n".join(
+        line
+        for line in text.splitlines()
+        if not line.startswith(("cloudrun_", "staging_p", "prod_p", "staging_r", "prod_r"))
+    )
+    config.write_text(text)
+    async with serve_fleet() as fleet:
+        outcomes = await run_in_process(fleet_environ(fleet, checkout), checkout.root, config)
+    parity = outcomes["parity"]
+    assert parity.status is Status.FAILED
+    assert parity.reason == "/healthz JSON /servcie differs: staging <missing>, prod <missing>"

@@ -373,3 +373,33 @@ def test_results_json_carries_step_measures(checkout: Checkout, tmp_path: Path) 
         assert run_cli("run", "--config", str(lane), env=env, cwd=checkout.root).returncode == 0
     details = json.loads((out / "results.json").read_text())["checks"][0]["details"]
     assert set(details["steps"]["health"]["ttfb_ms"]) == {"p50", "p90", "p95", "p99", "max"}
+
+
+@pytest.mark.anyio
+async def test_missing_baseline_file_fails_the_check_with_its_name(
+    checkout: Checkout, tmp_path: Path
+) -> None:
+    lane = (
+        HEADER
+        + "[variables.BASELINE]\n"
+        + one_step("{ status = 200 }", extra='baseline = "${BASELINE}"')
+    )
+    path = tmp_path / "lane.toml"
+    path.write_text(lane)
+    async with serve_fleet() as fleet:
+        environ = fleet_environ(fleet, checkout, BASELINE=str(tmp_path / "gone.csv"))
+        outcomes = await run_in_process(environ, checkout.root, path)
+    assert outcomes["lane"].reason.startswith(f"baseline {tmp_path / 'gone.csv'}: cannot read")
+
+
+@pytest.mark.anyio
+async def test_path_without_base_url_fails_with_a_clear_reason(
+    checkout: Checkout, tmp_path: Path
+) -> None:
+    async with serve_fleet() as fleet:
+        environ = fleet_environ(fleet, checkout)
+        del environ["STAGING_CONTROL_BASE_URL"]
+        outcomes = await run_in_process(
+            environ, checkout.root, config(tmp_path, one_step("{ status = 200 }"))
+        )
+    assert outcomes["lane"].reason == "a step has a path but the check's base_url is empty"

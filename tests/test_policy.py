@@ -6,21 +6,12 @@ import itertools
 
 import pytest
 
-from cutover_probe.model import Check, Outcome, PlannedCheck, Status
-from cutover_probe.policy import decide
+from cutover_probe.model import Status
+from cutover_probe.policy import Row, decide
 
 
-def row(required: bool, status: Status, index: int = 0) -> tuple[PlannedCheck, Outcome]:
-    check = Check(
-        id=f"check-{index}",
-        kind="control-health",
-        required=required,
-        description="",
-        environment=None,
-        params={},
-    )
-    planned = PlannedCheck(index=index, check=check, params={}, skip_reason=None, command="")
-    return planned, Outcome(check_id=check.id, status=status)
+def row(required: bool, status: Status, index: int = 0) -> Row:
+    return required, status
 
 
 # (required, status) -> does this single check make the run overall "failed"?

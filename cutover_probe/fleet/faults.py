@@ -305,7 +305,7 @@ SCENARIOS: dict[str, Scenario] = _scenarios(
     Scenario(
         "htmx-feed-too-large",
         "Prod's HTMX feed fragment is 250,000 bytes: control-prod-htmx-perf fails its 180,000 "
-        "byte size budget when the HTMX lane is on (it is skipped otherwise).",
+        "byte size budget when the HTMX lane is on (the demo switches it on).",
         FleetSpec(prod_control=ControlFaults(feed_bytes=250_000)),
     ),
     Scenario(

@@ -210,6 +210,19 @@ KINDS: dict[str, Kind] = {
             google_api="logging",
         ),
         Kind(
+            name="cloudrun-ready",
+            summary="a Cloud Run service's latest revision is ready and serving",
+            runner="cutover_probe.probes.cloudrun:run_ready",
+            params={
+                "project": Param("string"),
+                "region": Param("string"),
+                "service": Param("string"),
+            },
+            command="Cloud Run: latest revision of {service} in {project}/{region}",
+            default_deadline_s=20.0,
+            google_api="run",
+        ),
+        Kind(
             name="cloudrun-canary",
             summary="Cloud Run service revisions ready and traffic split sane",
             runner="cutover_probe.probes.cloudrun:run_canary",

@@ -22,7 +22,7 @@ STAMP = "%Y%m%dT%H%M%SZ"
 
 
 def _list(target: gcloud.Endpoint, project: str, bucket: str, prefix: str) -> list[Any]:
-    from google.cloud import storage  # type: ignore[attr-defined]
+    storage = gcloud.library("google.cloud.storage")
 
     client = storage.Client(
         project=project,

@@ -52,10 +52,10 @@ def first_line(payload: Any) -> str:
 
 
 def _list(target: gcloud.Endpoint, project: str, filter_: str, limit: int) -> list[Any]:
-    import google.cloud.logging as cloud_logging
+    cloud_logging = gcloud.library("google.cloud.logging")
 
     creds = gcloud.credentials(target)
-    client = cloud_logging.Client(  # type: ignore[no-untyped-call]
+    client = cloud_logging.Client(
         project=project,
         credentials=creds,
         _use_grpc=False,
@@ -63,7 +63,7 @@ def _list(target: gcloud.Endpoint, project: str, filter_: str, limit: int) -> li
         client_options=gcloud.client_options(target),
     )
     return list(
-        client.list_entries(  # type: ignore[no-untyped-call]
+        client.list_entries(
             resource_names=[f"projects/{project}"],
             filter_=filter_,
             order_by=cloud_logging.DESCENDING,

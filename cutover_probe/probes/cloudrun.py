@@ -22,7 +22,7 @@ EXECUTION_DONE_TYPES = ("Completed", "Succeeded")
 
 
 def _clients(target: gcloud.Endpoint) -> Any:
-    from google.cloud import run_v2
+    run_v2 = gcloud.library("google.cloud.run_v2")
 
     options = gcloud.client_options(target)
     creds = gcloud.credentials(target)
@@ -157,6 +157,38 @@ def _execution_state(execution: Any) -> str:
 def _state_name(state: Any) -> str:
     name = getattr(state, "name", str(state))
     return str(name).removeprefix("CONDITION_").lower()
+
+
+async def run_ready(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
+    """The on-call question for one service: is its latest revision ready and serving?"""
+    name = f"projects/{params['project']}/locations/{params['region']}/services/{params['service']}"
+    target, run = await clients(ctx)
+    service = await gcloud.call(
+        ctx,
+        target,
+        f"get service {params['service']}",
+        "run.services.get",
+        lambda: run.services.get_service(name=name, timeout=gcloud.CALL_TIMEOUT_S, retry=None),
+    )
+    latest_created = short_name(service.latest_created_revision)
+    latest_ready = short_name(service.latest_ready_revision)
+    serving = sum(
+        int(s.percent)
+        for s in service.traffic_statuses
+        if (short_name(s.revision) if s.revision else latest_ready) == latest_ready
+    )
+    problems = []
+    if latest_created != latest_ready:
+        problems.append(f"latest revision {latest_created} is not ready")
+    terminal = service.terminal_condition
+    if not terminal or int(terminal.state) != SUCCEEDED:
+        problems.append(
+            f"terminal condition {_state_name(terminal.state) if terminal else 'missing'}"
+        )
+    if not serving:
+        problems.append(f"latest ready revision {latest_ready} serves no traffic")
+    verdict(problems)
+    return f"{latest_ready} ready, serving {serving}%"
 
 
 async def run_canary(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:

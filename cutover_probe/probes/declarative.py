@@ -181,17 +181,20 @@ def _capture(ctx: ProbeContext, capture: Capture, response: Response) -> str | N
 
 def load_baseline(path: str) -> dict[str, dict[str, float]]:
     rows: dict[str, dict[str, float]] = {}
-    with Path(path).open(newline="") as handle:
-        for row in csv.DictReader(handle):
-            try:
-                rows[row["probe"]] = {
-                    "size_bytes": float(row["size_bytes"]),
-                    "ttfb_ms": float(row["ttfb_ms"]),
-                }
-            except (KeyError, TypeError, ValueError):
-                raise CheckFailed(
-                    f"baseline {path}: expected columns probe,size_bytes,ttfb_ms"
-                ) from None
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CheckFailed(f"baseline {path}: cannot read: {exc}") from None
+    for row in csv.DictReader(text.splitlines()):
+        try:
+            rows[row["probe"]] = {
+                "size_bytes": float(row["size_bytes"]),
+                "ttfb_ms": float(row["ttfb_ms"]),
+            }
+        except (KeyError, TypeError, ValueError):
+            raise CheckFailed(
+                f"baseline {path}: expected columns probe,size_bytes,ttfb_ms"
+            ) from None
     return rows
 
 
@@ -203,6 +206,8 @@ async def run(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
         raise CheckFailed(f"invalid check: {exc}") from None
     base_url: str = params["base_url"]
     token: Secret = params["token"]
+    if not base_url and any(step.path is not None for step in steps):
+        raise CheckFailed("a step has a path but the check's base_url is empty")
     samples: int = params["samples"]
     concurrency = max(1, min(params["concurrency"], samples))
     baseline = load_baseline(params["baseline"]) if params["baseline"] else {}

@@ -19,7 +19,7 @@ CONDITIONS = ("Ready", "CertificateProvisioned")
 
 
 def _read(target: gcloud.Endpoint, domain: PlannedDomain) -> dict[str, Any]:
-    from google.api_core import exceptions as gexc
+    gexc = gcloud.library("google.api_core.exceptions")
 
     base = target.url or f"https://{domain.region}-run.googleapis.com"
     url = (
@@ -30,7 +30,7 @@ def _read(target: gcloud.Endpoint, domain: PlannedDomain) -> dict[str, Any]:
     with session:
         response = session.get(url)
     if response.status_code >= 400:
-        raise gexc.from_http_response(response)  # type: ignore[no-untyped-call]
+        raise gexc.from_http_response(response)
     body: dict[str, Any] = response.json()
     return body
 

@@ -1,6 +1,7 @@
 """The declarative ``http`` check, as data: steps, assertions, captures, sampling and budgets.
 
-Pure parsing and validation, no network library: config loading calls `parse_spec` so a typo in
+Pure parsing and validation, no network library: config loading calls `parse_steps`,
+`parse_budgets` and `parse_comparisons`, so a typo in
 a lane's TOML is an exit 2 naming file, check and key before anything runs; the runner
 (`probes/declarative.py`) parses the resolved parameters again into the same dataclasses.
 

@@ -63,7 +63,9 @@ async def run(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
             staging = _value(answers[(position, "staging")], field)
             prod = _value(answers[(position, "prod")], field)
             where = f"{comparison.path} {'JSON ' if field.startswith('/') else 'header '}{field}"
-            rows.append({"field": where, "staging": staging, "prod": prod, "same": staging == prod})
+            # A field missing on both sides is a misspelt pointer or header, not parity.
+            same = staging == prod and not staging.startswith("<")
+            rows.append({"field": where, "staging": staging, "prod": prod, "same": same})
     if params["cloudrun_service"]:
         staging_image = str(answers.get((-1, "staging"), "<not read>"))
         prod_image = str(answers.get((-1, "prod"), "<not read>"))

@@ -1,0 +1,49 @@
+"""`cutover-probe quick`: is every service ready right now? One compact table, exit 0 or 1."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import asyncclick as click
+
+from cutover_probe.cli import boundary, config_options, config_path, repo_path
+
+
+@click.command("quick")
+@config_options
+@click.option(
+    "--output-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Also write a report there (none by default).",
+)
+@click.option(
+    "--request-timeout",
+    type=click.FloatRange(min=0.1),
+    default=5.0,
+    show_default=True,
+    help="Seconds one request may take.",
+)
+@boundary
+async def command(
+    config: Path | None,
+    repo_root: Path | None,
+    output_dir: Path | None,
+    request_timeout: float,
+) -> int:
+    """Health and readiness of every control and runtime service in both environments (and,
+    with Google credentials, each Cloud Run service's latest revision). Exit 0 when all ready,
+    1 otherwise; a row whose URL or credentials are missing shows '-' and is not counted."""
+    from cutover_probe.config import load_matrix
+    from cutover_probe.quick import run_quick
+
+    return await run_quick(
+        load_matrix(config_path(config)),
+        dict(os.environ),
+        repo_path(repo_root),
+        sys.stdout,
+        request_timeout_s=request_timeout,
+        output_dir=output_dir,
+    )

@@ -1,0 +1,119 @@
+"""`cutover-probe run`: the whole matrix (or a selection, or a shard) and its report."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import asyncclick as click
+
+from cutover_probe.cli import (
+    boundary,
+    config_options,
+    config_path,
+    log_options,
+    repo_path,
+    selection_options,
+)
+
+
+def selection(
+    only: tuple[str, ...],
+    skip: tuple[str, ...],
+    environment: str | None,
+    shard: str | None,
+    environ: dict[str, str],
+) -> object:
+    from cutover_probe.planning import Selection
+    from cutover_probe.workflow import parse_shard, shard_from_environment
+
+    return Selection(
+        only=only,
+        skip=skip,
+        environment=environment,
+        shard=parse_shard(shard) if shard else shard_from_environment(environ),
+    )
+
+
+@click.command("run")
+@config_options
+@selection_options
+@click.option(
+    "--output-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Report directory (overrides OUTPUT_DIR).",
+)
+@click.option(
+    "--junit",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Also write JUnit XML here (one testcase per check).",
+)
+@click.option("--fail-fast", is_flag=True, help="Cancel the rest at the first required failure.")
+@click.option(
+    "--request-timeout",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds one HTTP request may take.",
+)
+@click.option(
+    "--per-host-limit",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="Concurrent connections to one host.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Stream every evidence line as it happens.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the verdict.")
+@log_options
+@boundary
+async def command(
+    config: Path | None,
+    repo_root: Path | None,
+    only: tuple[str, ...],
+    skip: tuple[str, ...],
+    environment: str | None,
+    shard: str | None,
+    output_dir: Path | None,
+    junit: Path | None,
+    fail_fast: bool,
+    request_timeout: float,
+    per_host_limit: int,
+    verbose: bool,
+    quiet: bool,
+    log_level: str,
+    log_format: str,
+) -> int:
+    """Run the matrix against staging and production and write the report.
+
+    When GITHUB_STEP_SUMMARY is set, the verdict and a table of checks are appended to it.
+    """
+    from cutover_probe import diagnostics
+    from cutover_probe.engine import RunSettings
+    from cutover_probe.planning import Selection
+    from cutover_probe.workflow import Outputs, RunRequest, run_matrix, step_summary_path
+
+    diagnostics.configure(log_level, log_format)
+    environ = dict(os.environ)
+    chosen = selection(only, skip, environment, shard, environ)
+    assert isinstance(chosen, Selection)
+    request = RunRequest(
+        config=config_path(config),
+        repo_root=repo_path(repo_root),
+        environ=environ,
+        output_dir=output_dir,
+        settings=RunSettings(
+            request_timeout_s=request_timeout,
+            per_host_limit=per_host_limit,
+            handle_signals=True,
+            fail_fast=fail_fast,
+        ),
+        show_lines=verbose,
+        selection=chosen,
+        outputs=Outputs(junit=junit, step_summary=step_summary_path(environ)),
+        quiet=quiet,
+    )
+    summary = await run_matrix(request)
+    return summary.verdict.exit_code

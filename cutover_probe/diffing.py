@@ -1,0 +1,47 @@
+"""`cutover-probe diff`: what changed between two reports, for the release channel and the
+on-call handover. Reads only results.json, so it works on any two reports, merged ones too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Document = dict[str, Any]
+
+
+def diff_documents(old: Document, new: Document) -> list[str]:
+    before = {check["id"]: check for check in old["checks"]}
+    after = {check["id"]: check for check in new["checks"]}
+    newly_failing, newly_passing, changed, other = [], [], [], []
+    for check_id, check in after.items():
+        previous = before.get(check_id)
+        if previous is None:
+            other.append(f"+ {check_id}: new check, {check['status']}")
+            continue
+        was, now = previous["status"], check["status"]
+        if now == "failed" and was != "failed":
+            newly_failing.append(f"{check_id} (was {was}): {check['reason']}")
+        elif now == "passed" and was != "passed":
+            newly_passing.append(f"{check_id} (was {was})")
+        elif now == was and now != "passed" and previous["reason"] != check["reason"]:
+            changed.append(f"{check_id} ({now}): {previous['reason']!r} -> {check['reason']!r}")
+        elif now != was:
+            other.append(f"~ {check_id}: {was} -> {now}")
+    other += [
+        f"- {check_id}: no longer in the matrix" for check_id in before if check_id not in after
+    ]
+    lines = [
+        f"verdict: {old['verdict']['label']} ({old['timestamp']}) -> "
+        f"{new['verdict']['label']} ({new['timestamp']})"
+    ]
+    for title, items in (
+        ("newly failing", newly_failing),
+        ("newly passing", newly_passing),
+        ("reason changed", changed),
+        ("other changes", other),
+    ):
+        if items:
+            lines.append(f"{title}:")
+            lines += [f"  {item}" for item in items]
+    if len(lines) == 1:
+        lines.append("no check changed status or reason")
+    return lines
