@@ -106,6 +106,21 @@ selection_options = apply(
     ),
 )
 
+network_options = apply(
+    click.option(
+        "--ca-bundle",
+        type=click.Path(path_type=Path, dir_okay=False, exists=True),
+        default=None,
+        help="Also trust the CAs in this PEM file (private CAs). Verification is always on.",
+    ),
+    click.option(
+        "--resolve",
+        multiple=True,
+        metavar="HOST:ADDRESS",
+        help="Send HOST's requests to ADDRESS, like curl's --resolve (HOST: fails its lookup).",
+    ),
+)
+
 log_options = apply(
     click.option(
         "--log-level",

@@ -29,7 +29,7 @@ ALL_LANES = {
     "RUN_PARITY_CHECK": "1",
     "RUN_BACKUP_FRESHNESS_CHECK": "1",
     "RUN_CROSS_SURFACE": "1",
-}
+}  # not RUN_TLS_CHECK: the simulated fleet speaks plain HTTP
 # Scenarios about a lane that is off by default: the demo switches that lane on for them.
 SCENARIO_SWITCHES = {
     "backups-stale": {"RUN_BACKUP_FRESHNESS_CHECK": "1"},

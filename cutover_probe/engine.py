@@ -11,17 +11,19 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import ssl
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
 from cutover_probe import diagnostics
 from cutover_probe.durations import format_duration
-from cutover_probe.errors import CheckFailed
+from cutover_probe.errors import CheckFailed, UsageError
 from cutover_probe.model import Outcome, PlannedCheck, Status
 from cutover_probe.planning import Plan, PlannedDomain
 from cutover_probe.probes import KINDS
@@ -41,6 +43,9 @@ class RunSettings:
     total_limit: int = 100
     handle_signals: bool = False
     fail_fast: bool = False  # cancel the rest at the first required failure
+    ca_bundle: Path | None = None  # extra trusted CAs, on top of the system's
+    resolve: Mapping[str, str] = field(default_factory=dict)  # host -> address ("" fails DNS)
+    max_parallel_checks: int | None = None  # None: all at once (1 gives a sequential run)
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,8 @@ async def execute(
             finish(planned, _skipped(planned))
 
     needs_http = any(KINDS[p.check.kind].uses_http for p in to_run)
+    trust = trust_store(settings) if settings.ca_bundle is not None else None
+    limiter = anyio.Semaphore(settings.max_parallel_checks or max(len(to_run), 1))
     async with _http_session(settings, needs_http) as session, anyio.create_task_group() as group:
         if settings.handle_signals:
 
@@ -144,11 +151,13 @@ async def execute(
                         redactor=plan.redactor,
                         repo_root=plan.repo_root,
                         environ=environ,
+                        ssl_context=trust,
+                        resolve=settings.resolve,
                         session=session,
                         request_timeout_s=settings.request_timeout_s,
                         on_line=on_line,
                     )
-                    checks.start_soon(_run_check, planned, ctx, started, finish, on_start)
+                    checks.start_soon(_limited, limiter, planned, ctx, started, finish, on_start)
 
         group.start_soon(run_all)
 
@@ -184,6 +193,18 @@ def _skipped(planned: PlannedCheck) -> Outcome:
     return Outcome(check_id=planned.id, status=Status.SKIPPED, reason=reason, evidence=(reason,))
 
 
+async def _limited(
+    limiter: anyio.Semaphore,
+    planned: PlannedCheck,
+    ctx: ProbeContext,
+    run_started: float,
+    finish: OnEvent,
+    on_start: Callable[[PlannedCheck], None] | None,
+) -> None:
+    async with limiter:
+        await _run_check(planned, ctx, run_started, finish, on_start)
+
+
 async def _run_check(
     planned: PlannedCheck,
     ctx: ProbeContext,
@@ -198,6 +219,7 @@ async def _run_check(
     if on_start is not None:
         on_start(planned)
     began = time.monotonic()
+    ctx.deadline = began + deadline
     status, reason = Status.FAILED, ""
     try:
         with anyio.fail_after(deadline):
@@ -257,6 +279,17 @@ def _outcome(
     )
 
 
+def trust_store(settings: RunSettings) -> ssl.SSLContext:
+    """Verification always on: the system's CAs, plus --ca-bundle for private ones."""
+    context = ssl.create_default_context()
+    if settings.ca_bundle is not None:
+        try:
+            context.load_verify_locations(cafile=str(settings.ca_bundle))
+        except (OSError, ssl.SSLError) as exc:
+            raise UsageError(f"--ca-bundle {settings.ca_bundle}: {exc}") from None
+    return context
+
+
 @contextlib.asynccontextmanager
 async def _http_session(
     settings: RunSettings, needed: bool
@@ -267,8 +300,13 @@ async def _http_session(
         return
     import aiohttp
 
+    from cutover_probe.probes.resolver import StaticResolver
+
     connector = aiohttp.TCPConnector(
-        limit=settings.total_limit, limit_per_host=settings.per_host_limit
+        limit=settings.total_limit,
+        limit_per_host=settings.per_host_limit,
+        ssl=trust_store(settings),
+        resolver=StaticResolver(settings.resolve) if settings.resolve else None,
     )
     headers: dict[str, Any] = {"User-Agent": "cutover-probe"}
     async with aiohttp.ClientSession(

@@ -171,6 +171,10 @@ def build_plan(
             skip = selection.deselects(check)
         if skip is None and kind.google_api is not None:
             skip = credentials_skip_reason(kind.google_api, environ)
+        if skip is None and kind.https_param is not None:
+            url = str(params[kind.https_param])
+            if not url.startswith("https://"):
+                skip = f"{url or kind.https_param + ' unset'} is not an https:// URL"
         command = skip if skip is not None else describe(kind.command, params)
         planned.append(
             PlannedCheck(index=index, check=check, params=params, skip_reason=skip, command=command)

@@ -85,7 +85,7 @@ async def run_quick(
     repo_root: Path,
     out: TextIO,
     *,
-    request_timeout_s: float,
+    settings: RunSettings,
     output_dir: Path | None = None,
 ) -> int:
     from cutover_probe import diagnostics
@@ -97,9 +97,7 @@ async def run_quick(
     if output_dir is not None:
         claim_output_dir(output_dir)
     timestamp = utc_now()
-    result = await execute(
-        plan, environ, RunSettings(request_timeout_s=request_timeout_s, handle_signals=True)
-    )
+    result = await execute(plan, environ, settings)
     rows = list(zip(plan.checks, result.outcomes, strict=True))
     print(plan.redactor(render_table(rows)), file=out, flush=True)
     if result.interrupted:

@@ -31,7 +31,7 @@ from cutover_probe.secrets import Redactor
 
 TSV_HEADER = ("check_id", "required", "status", "description", "log_path", "command")
 RESULTS_SCHEMA = "cutover-probe/results/v1"
-REPORT_FILES = ("results.tsv", "SUMMARY.md", "results.json")
+REPORT_FILES = ("results.tsv", "SUMMARY.md", "results.json", "report.html")
 
 Document = dict[str, Any]
 
@@ -127,7 +127,12 @@ def verdict_document(verdict: Verdict) -> dict[str, Any]:
     }
 
 
-def write_report(directory: Path, doc: Document, redact: Redactor) -> Report:
+def write_report(
+    directory: Path, doc: Document, redact: Redactor, previous: Document | None = None
+) -> Report:
+    """Every file of a report; ``previous`` (an earlier report) feeds report.html's changes."""
+    from cutover_probe.htmlreport import render_html
+
     for check in doc["checks"]:
         _write(directory / check["log_path"], render_log(check), redact)
     tsv = directory / "results.tsv"
@@ -135,6 +140,7 @@ def write_report(directory: Path, doc: Document, redact: Redactor) -> Report:
     results = directory / "results.json"
     _write(results, json.dumps(doc, indent=2, default=str) + "\n", redact)
     _write(summary, render_summary(doc), redact)
+    _write(directory / "report.html", render_html(doc, previous), redact)
     _write(tsv, render_tsv(doc), redact)
     return Report(directory, tsv, summary, results)
 
@@ -279,6 +285,26 @@ def load_document(directory: Path) -> Document:
         found = doc.get("schema") if isinstance(doc, dict) else None
         raise UsageError(f"{path}: schema {found!r}, expected {RESULTS_SCHEMA!r}")
     return doc
+
+
+def previous_report(directory: Path) -> Document | None:
+    """The newest earlier report beside ``directory`` (report folders sort by their UTC
+    timestamp names), for "what changed since last time"; None when there is none."""
+    parent = directory.parent
+    if not parent.is_dir():
+        return None
+    earlier = sorted(
+        (p for p in parent.iterdir() if p.is_dir() and p.name < directory.name),
+        key=lambda p: p.name,
+        reverse=True,
+    )
+    for candidate in earlier:
+        if (candidate / "results.json").is_file():
+            try:
+                return load_document(candidate)
+            except UsageError:
+                continue
+    return None
 
 
 def utc_now() -> datetime:

@@ -24,6 +24,7 @@ from cutover_probe.report import (
     build_document,
     claim_output_dir,
     load_document,
+    previous_report,
     utc_now,
     verdict_document,
     write_report,
@@ -52,6 +53,7 @@ class RunRequest:
     outputs: Outputs = field(default_factory=Outputs)
     quiet: bool = False
     write_files: bool = True  # quick writes no report unless asked
+    compare_to: Path | None = None  # an earlier report; default: the newest one beside ours
 
 
 @dataclass(frozen=True)
@@ -119,10 +121,17 @@ async def run_matrix(request: RunRequest, out: TextIO | None = None) -> RunSumma
     doc = build_document(plan, rows, verdict, timestamp, result.wall_s, result.domains, plan.shard)
     report = None
     if request.write_files:
-        report = write_report(directory, doc, plan.redactor)
+        previous = earlier_report(request.compare_to, directory)
+        report = write_report(directory, doc, plan.redactor, previous)
     write_ci_outputs(doc, request.outputs, plan.redactor, console)
     tell(console, doc, report, result.wall_s)
     return RunSummary(plan=plan, result=result, verdict=verdict, document=doc, report=report)
+
+
+def earlier_report(compare_to: Path | None, directory: Path) -> Document | None:
+    if compare_to is not None:
+        return load_document(compare_to)
+    return previous_report(directory)
 
 
 def write_ci_outputs(doc: Document, outputs: Outputs, redact: Redactor, console: Console) -> None:
@@ -159,6 +168,7 @@ def merge_reports(
     outputs: Outputs,
     environ: Mapping[str, str],
     out: TextIO | None = None,
+    compare_to: Path | None = None,
 ) -> Document:
     """Partial reports of shards 1..N into the report one whole run would have written."""
     if not sources:
@@ -216,7 +226,7 @@ def merge_reports(
     }
     claim_output_dir(directory)
     redact = Redactor()
-    report = write_report(directory, merged, redact)
+    report = write_report(directory, merged, redact, earlier_report(compare_to, directory))
     console = make_console(quiet=False, redact=redact, environ=environ, out=out)
     write_ci_outputs(merged, outputs, redact, console)
     tell(console, merged, report, None)

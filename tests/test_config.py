@@ -55,6 +55,8 @@ def test_shipped_matrix_is_the_seeds_twelve_checks_in_order_then_switchable_lane
         ("control-staging-htmx-perf", "RUN_HTMX_PERF_CHECKS"),
         ("control-prod-htmx-perf", "RUN_HTMX_PERF_CHECKS"),
         ("control-parity", "RUN_PARITY_CHECK"),
+        ("control-staging-tls", "RUN_TLS_CHECK"),
+        ("control-prod-tls", "RUN_TLS_CHECK"),
     ]
     assert matrix.title == "Rust Staging/Prod Validation Matrix"
     expected_defaults = {

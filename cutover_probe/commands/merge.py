@@ -23,9 +23,17 @@ from cutover_probe.cli import boundary
     default=None,
     help="Also write JUnit XML of the merged run here.",
 )
+@click.option(
+    "--compare-to",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=None,
+    help="An earlier report for report.html's 'what changed'.",
+)
 @click.argument("reports", nargs=-1, type=click.Path(path_type=Path, file_okay=False, exists=True))
 @boundary
-async def command(output_dir: Path, junit: Path | None, reports: tuple[Path, ...]) -> int:
+async def command(
+    output_dir: Path, junit: Path | None, compare_to: Path | None, reports: tuple[Path, ...]
+) -> int:
     """Merge the report directories of shards 1..N. The gate is computed on the merged set and
     the exit code follows it; a missing or duplicated shard is an error naming it."""
     from cutover_probe.workflow import Outputs, merge_reports, step_summary_path
@@ -36,6 +44,7 @@ async def command(output_dir: Path, junit: Path | None, reports: tuple[Path, ...
         output_dir,
         Outputs(junit=junit, step_summary=step_summary_path(environ)),
         environ,
+        compare_to=compare_to,
     )
     code: int = doc["verdict"]["exit_code"]
     return code

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import asyncclick as click
 
-from cutover_probe.cli import boundary, config_options, config_path, repo_path
+from cutover_probe.cli import boundary, config_options, config_path, network_options, repo_path
 
 
 @click.command("quick")
@@ -26,17 +26,22 @@ from cutover_probe.cli import boundary, config_options, config_path, repo_path
     show_default=True,
     help="Seconds one request may take.",
 )
+@network_options
 @boundary
 async def command(
     config: Path | None,
     repo_root: Path | None,
     output_dir: Path | None,
     request_timeout: float,
+    ca_bundle: Path | None,
+    resolve: tuple[str, ...],
 ) -> int:
     """Health and readiness of every control and runtime service in both environments (and,
     with Google credentials, each Cloud Run service's latest revision). Exit 0 when all ready,
     1 otherwise; a row whose URL or credentials are missing shows '-' and is not counted."""
     from cutover_probe.config import load_matrix
+    from cutover_probe.engine import RunSettings
+    from cutover_probe.probes.resolver import parse_resolve
     from cutover_probe.quick import run_quick
 
     return await run_quick(
@@ -44,6 +49,11 @@ async def command(
         dict(os.environ),
         repo_path(repo_root),
         sys.stdout,
-        request_timeout_s=request_timeout,
+        settings=RunSettings(
+            request_timeout_s=request_timeout,
+            handle_signals=True,
+            ca_bundle=ca_bundle,
+            resolve=parse_resolve(resolve),
+        ),
         output_dir=output_dir,
     )

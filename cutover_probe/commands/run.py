@@ -12,6 +12,7 @@ from cutover_probe.cli import (
     config_options,
     config_path,
     log_options,
+    network_options,
     repo_path,
     selection_options,
 )
@@ -52,6 +53,13 @@ def selection(
 )
 @click.option("--fail-fast", is_flag=True, help="Cancel the rest at the first required failure.")
 @click.option(
+    "--compare-to",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=None,
+    help="An earlier report for report.html's 'what changed' (default: the newest report "
+    "beside this one).",
+)
+@click.option(
     "--request-timeout",
     type=click.FloatRange(min=0.1),
     default=10.0,
@@ -67,6 +75,7 @@ def selection(
 )
 @click.option("-v", "--verbose", is_flag=True, help="Stream every evidence line as it happens.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the verdict.")
+@network_options
 @log_options
 @boundary
 async def command(
@@ -79,10 +88,13 @@ async def command(
     output_dir: Path | None,
     junit: Path | None,
     fail_fast: bool,
+    compare_to: Path | None,
     request_timeout: float,
     per_host_limit: int,
     verbose: bool,
     quiet: bool,
+    ca_bundle: Path | None,
+    resolve: tuple[str, ...],
     log_level: str,
     log_format: str,
 ) -> int:
@@ -93,6 +105,7 @@ async def command(
     from cutover_probe import diagnostics
     from cutover_probe.engine import RunSettings
     from cutover_probe.planning import Selection
+    from cutover_probe.probes.resolver import parse_resolve
     from cutover_probe.workflow import Outputs, RunRequest, run_matrix, step_summary_path
 
     diagnostics.configure(log_level, log_format)
@@ -109,11 +122,14 @@ async def command(
             per_host_limit=per_host_limit,
             handle_signals=True,
             fail_fast=fail_fast,
+            ca_bundle=ca_bundle,
+            resolve=parse_resolve(resolve),
         ),
         show_lines=verbose,
         selection=chosen,
         outputs=Outputs(junit=junit, step_summary=step_summary_path(environ)),
         quiet=quiet,
+        compare_to=compare_to,
     )
     summary = await run_matrix(request)
     return summary.verdict.exit_code

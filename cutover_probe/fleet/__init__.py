@@ -18,10 +18,12 @@ from .faults import (
     RuntimeFaults,
     Scenario,
 )
+from .redirect_target import REDIRECT_TARGET_URL
 from .server import GOOGLE_EMULATOR_VARIABLES, Fleet, FleetThread, serve_fleet
 
 __all__ = [
     "GOOGLE_EMULATOR_VARIABLES",
+    "REDIRECT_TARGET_URL",
     "SCENARIOS",
     "ControlFaults",
     "Fleet",

@@ -1,17 +1,24 @@
-"""What every simulated service shares: request recording, latency, hangs, 404s.
+"""What every simulated service shares: request recording, latency, hangs, 404s, hostility.
 
 All four services put the same middleware in front of their handlers so that tests
-can see exactly what the probes sent and so that latency and hang faults behave the
-same everywhere. Nothing here knows the routes of a particular service.
+can see exactly what the probes sent and so that latency, hang and hostile faults
+(resets, trickled, huge or truncated bodies, wrong content types, redirects, throttling)
+behave the same everywhere. Nothing here knows the routes of a particular service: the
+hostile faults wrap whatever a handler answers, so a probe sees the real headers and body
+arrive broken, as from a real server or proxy misbehaving.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import secrets
-from collections.abc import Callable, Iterable
+import socket
+import struct
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +40,19 @@ class RecordedRequest:
 
 Recorder = Callable[[RecordedRequest], None]
 
+# How long a reset response waits between its partial body and the reset, so that the
+# client has read the headers and that part and sees the connection die mid-body.
+RESET_AFTER_S = 0.05
+# A trickled body's pace: one byte this often.
+TRICKLE_BYTE_INTERVAL_S = 1.0
+# A huge body's size and the piece it is written in: never built in memory at once.
+HUGE_BODY_BYTES = 64 * 1024 * 1024
+_HUGE_PREFIX = b'{"status":"ok","padding":"'
+_HUGE_SUFFIX = b'"}'
+_HUGE_PIECE = memoryview(b"x" * (64 * 1024))
+# What an invalid-JSON path answers: JSON cut off mid-key, as by a dying upstream.
+TRUNCATED_JSON = b'{"status": "ok", "serv'
+
 
 class HangingHandlers:
     """The handler tasks that were told to hang, so shutdown can end them at once.
@@ -45,15 +65,21 @@ class HangingHandlers:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closing = False
 
-    async def hang(self) -> None:
+    @contextlib.contextmanager
+    def cancellable(self) -> Iterator[None]:
+        """Within the block, shutdown cancels the current handler (a slow, endless answer)."""
         task = asyncio.current_task()
         if task is None or self._closing:
             raise asyncio.CancelledError
         self._tasks.add(task)
         try:
-            await asyncio.Future()  # a future nobody resolves: only cancellation ends it
+            yield
         finally:
             self._tasks.discard(task)
+
+    async def hang(self) -> None:
+        with self.cancellable():
+            await asyncio.Future()  # a future nobody resolves: only cancellation ends it
 
     def cancel_all(self) -> None:
         self._closing = True
@@ -97,6 +123,171 @@ def bearer_ok(request: web.Request, token: str) -> bool:
     return secrets.compare_digest(header.encode(), f"Bearer {token}".encode())
 
 
+@dataclass(frozen=True)
+class HostileFaults:
+    """Transport and protocol faults any service can show, each on the paths it names.
+
+    The defaults are healthy. Each service builds one from its own faults (see
+    ``ControlFaults`` for what every switch does); ``path_matches`` decides the paths.
+    """
+
+    reset_paths: frozenset[str] = frozenset()
+    trickle_paths: frozenset[str] = frozenset()
+    huge_paths: frozenset[str] = frozenset()
+    invalid_json_paths: frozenset[str] = frozenset()
+    wrong_content_type_paths: frozenset[str] = frozenset()
+    redirect_paths: frozenset[str] = frozenset()
+    redirect_loop_paths: frozenset[str] = frozenset()
+    throttle_paths: frozenset[str] = frozenset()
+    throttle_times: int = 1
+    throttle_status: int = 429
+    retry_after_s: float = 0.2
+
+
+def retry_after_value(seconds: float) -> str:
+    """A Retry-After value: whole seconds as an integer, else the fraction ("0.2")."""
+    return str(int(seconds)) if float(seconds).is_integer() else repr(float(seconds))
+
+
+def _body_bytes(response: web.Response) -> bytes:
+    body = response.body
+    if isinstance(body, bytes | bytearray):
+        return bytes(body)
+    text = response.text
+    return b"" if text is None else text.encode(response.charset or "utf-8")
+
+
+def _stream_like(response: web.Response, content_length: int) -> web.StreamResponse:
+    """A streamed answer with ``response``'s status, headers and cookies, and this length."""
+    stream = web.StreamResponse(status=response.status, reason=response.reason)
+    for name, value in response.headers.items():
+        if name.lower() not in ("content-length", "transfer-encoding"):
+            stream.headers.add(name, value)
+    stream.cookies.update(response.cookies)
+    stream.content_length = content_length
+    return stream
+
+
+def _abort(request: web.Request) -> None:
+    """Drop the connection with a TCP reset: the client sees "connection reset by peer"."""
+    transport = request.transport
+    if transport is None:
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        # Linger on, timeout 0: closing then sends RST instead of an orderly FIN.
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+
+
+def _closing(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
+class _Hostility:
+    """Applies one service's ``HostileFaults``; keeps the throttle counts per path."""
+
+    def __init__(
+        self, faults: HostileFaults, hanging: HangingHandlers, redirect_target: str
+    ) -> None:
+        if faults.redirect_paths and not redirect_target:
+            raise ValueError("redirect_paths needs the fleet's redirect target URL")
+        self._faults = faults
+        self._hanging = hanging
+        self._redirect_target = redirect_target.rstrip("/")
+        self._throttled: Counter[str] = Counter()
+
+    async def before(self, request: web.Request) -> web.StreamResponse | None:
+        """An answer that replaces the handler's, or None to let the handler answer."""
+        faults, path = self._faults, request.path
+        if path_matches(path, faults.throttle_paths) and (
+            self._throttled[path] < faults.throttle_times
+        ):
+            self._throttled[path] += 1
+            status = faults.throttle_status
+            code = "rate_limited" if status == 429 else "service_unavailable"
+            return json_response(
+                status,
+                {"error": {"code": code, "message": "Slow down and retry later."}},
+                headers={"Retry-After": retry_after_value(faults.retry_after_s)},
+            )
+        if path_matches(path, faults.redirect_loop_paths):
+            return _redirect(request.path_qs)
+        if path_matches(path, faults.redirect_paths):
+            return _redirect(self._redirect_target + request.path_qs)
+        if path_matches(path, faults.invalid_json_paths):
+            return web.Response(body=TRUNCATED_JSON, content_type="application/json")
+        if request.method != "HEAD" and path_matches(path, faults.huge_paths):
+            return await self._huge(request)
+        return None
+
+    async def after(self, request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
+        """The handler's answer, bent as the faults say (it is whole and not yet sent)."""
+        faults, path = self._faults, request.path
+        if not isinstance(response, web.Response) or response.prepared:
+            return response
+        if path_matches(path, faults.wrong_content_type_paths):
+            response.content_type = "text/plain"
+        if request.method == "HEAD":
+            return response
+        if path_matches(path, faults.reset_paths):
+            return await self._reset(request, response)
+        if path_matches(path, faults.trickle_paths):
+            return await self._trickle(request, response)
+        return response
+
+    async def _reset(self, request: web.Request, response: web.Response) -> web.StreamResponse:
+        body = _body_bytes(response)
+        sent = body[: len(body) // 2]
+        stream = _stream_like(response, max(len(body), len(sent) + 1))
+        await stream.prepare(request)
+        with contextlib.suppress(ConnectionError):
+            await stream.write(sent)  # the headers leave with this first piece
+        with self._hanging.cancellable():
+            await asyncio.sleep(RESET_AFTER_S)
+        _abort(request)
+        # aiohttp's own write_eof then meets a closed transport, which it takes in its stride.
+        return stream
+
+    async def _trickle(self, request: web.Request, response: web.Response) -> web.StreamResponse:
+        body = _body_bytes(response)
+        stream = _stream_like(response, len(body))
+        await stream.prepare(request)
+        # aiohttp holds the headers back until the first write, so the first byte goes at once.
+        with self._hanging.cancellable(), contextlib.suppress(ConnectionError):
+            for index in range(len(body)):
+                if index:
+                    await asyncio.sleep(TRICKLE_BYTE_INTERVAL_S)
+                await stream.write(body[index : index + 1])
+            await stream.write_eof()
+        return stream
+
+    async def _huge(self, request: web.Request) -> web.StreamResponse:
+        stream = web.StreamResponse(status=200)
+        stream.content_type = "application/json"
+        stream.content_length = HUGE_BODY_BYTES
+        await stream.prepare(request)
+        padding = HUGE_BODY_BYTES - len(_HUGE_PREFIX) - len(_HUGE_SUFFIX)
+        # Each write waits for the socket to drain, so a slow reader holds back the writer
+        # and a gone one (a closing transport, or a write that fails) stops it.
+        with self._hanging.cancellable(), contextlib.suppress(ConnectionError):
+            await stream.write(_HUGE_PREFIX)
+            while padding > 0 and not _closing(request):
+                piece = _HUGE_PIECE[: min(padding, len(_HUGE_PIECE))]
+                await stream.write(piece)
+                padding -= len(piece)
+            if padding == 0:
+                await stream.write(_HUGE_SUFFIX)
+                await stream.write_eof()
+        return stream
+
+
+def _redirect(location: str) -> web.Response:
+    return json_response(302, {"redirect": location}, headers={"Location": location})
+
+
 def common_middleware(
     *,
     service: str,
@@ -105,8 +296,16 @@ def common_middleware(
     latency_ms: float,
     jitter_ms: float,
     hang_paths: frozenset[str],
+    hostile: HostileFaults | None = None,
+    redirect_target: str = "",
 ) -> Middleware:
-    """Record, then hang or delay, then answer; unknown routes get a JSON 404."""
+    """Record, then hang or delay, then answer; unknown routes get a JSON 404.
+
+    ``hostile`` faults come after the delay: throttling, redirects and replaced bodies
+    answer instead of the handler, the others bend what it answered. ``redirect_target``
+    is the base URL that ``redirect_paths`` send clients to.
+    """
+    hostility = _Hostility(hostile or HostileFaults(), hanging, redirect_target)
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -124,10 +323,14 @@ def common_middleware(
         delay_ms = latency_ms + (random.uniform(0.0, jitter_ms) if jitter_ms > 0 else 0.0)
         if delay_ms > 0:
             await asyncio.sleep(delay_ms / 1000.0)
+        replaced = await hostility.before(request)
+        if replaced is not None:
+            return replaced
         try:
-            return await handler(request)
+            response = await handler(request)
         except web.HTTPNotFound:
             # Both real services answer unknown routes with JSON, not aiohttp's text page.
-            return json_response(404, {"error": "not_found"})
+            response = json_response(404, {"error": "not_found"})
+        return await hostility.after(request, response)
 
     return middleware

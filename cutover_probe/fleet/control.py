@@ -6,7 +6,9 @@ headers the reference doc records for the real Rust/axum service, and bends them
 its ``ControlFaults`` say. Staging and prod answer alike by default (same version,
 manifest and cache headers) so that a parity check only fails on a deliberate fault.
 It keeps no state but the sync tokens it hands out and the chat threads it creates;
-it must never print or log an access token.
+it must never print or log an access token. Only the ``echo_token_in_errors`` fault makes
+it repeat a presented token in an error body, as a careless server would, so that tests
+can prove the prober never writes such a body down.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from aiohttp.typedefs import Handler
 from . import htmx
 from .common import (
     HangingHandlers,
+    HostileFaults,
     Recorder,
     bearer_ok,
     common_middleware,
@@ -121,6 +124,13 @@ async def _form_field(request: web.Request, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def _presented_token(request: web.Request) -> str:
+    """The token a request presented, verbatim: its Authorization header without the scheme."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token if scheme.lower() == "bearer" else header
+
+
 def _b64url(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
@@ -142,6 +152,7 @@ class ControlService:
         hanging: HangingHandlers,
         on_sync_token: Callable[[str], None],
         on_chat_thread: Callable[[str], None] | None = None,
+        redirect_target: str = "",
     ) -> None:
         self.env = env
         self.faults = faults
@@ -150,6 +161,7 @@ class ControlService:
         self._hanging = hanging
         self._on_sync_token = on_sync_token
         self._on_chat_thread = on_chat_thread
+        self._redirect_target = redirect_target
         self._started = time.monotonic()
         self.version = DEFAULT_VERSION if faults.build_version is None else faults.build_version
         self.build_id = f"{env}-20260219T141502Z-7c1e4b2"
@@ -178,6 +190,8 @@ class ControlService:
                     latency_ms=self.faults.latency_ms,
                     jitter_ms=self.faults.jitter_ms,
                     hang_paths=self.faults.hang_paths,
+                    hostile=self._hostile_faults(),
+                    redirect_target=self._redirect_target,
                 ),
                 self._maintenance,
                 self._htmx_slow,
@@ -202,6 +216,22 @@ class ControlService:
         router.add_post("/chat/new", self.chat_new)
         router.add_post("/chat/{thread_id}/send", self.chat_send)
         return app
+
+    def _hostile_faults(self) -> HostileFaults:
+        faults = self.faults
+        return HostileFaults(
+            reset_paths=faults.reset_paths,
+            trickle_paths=faults.trickle_paths,
+            huge_paths=faults.huge_paths,
+            invalid_json_paths=faults.invalid_json_paths,
+            wrong_content_type_paths=faults.wrong_content_type_paths,
+            redirect_paths=faults.redirect_paths,
+            redirect_loop_paths=faults.redirect_loop_paths,
+            throttle_paths=faults.throttle_paths,
+            throttle_times=faults.throttle_times,
+            throttle_status=faults.throttle_status,
+            retry_after_s=faults.retry_after_s,
+        )
 
     @property
     def entry_js(self) -> str:
@@ -300,7 +330,7 @@ class ControlService:
         if not bearer_ok(request, self._access_token) and not (
             anonymous and self.faults.status_open
         ):
-            return json_response(401, UNAUTHORIZED)
+            return self._unauthorized(request)
         return json_response(
             200,
             {
@@ -326,7 +356,7 @@ class ControlService:
         if forced is not None and not 200 <= forced < 300:
             return _forced_error(forced)
         if forced is None and not bearer_ok(request, self._access_token):
-            return json_response(401, UNAUTHORIZED)
+            return self._unauthorized(request)
         now = utc_now()
         email = f"probe+{self.env}@openagents.com"
         return json_response(
@@ -358,24 +388,39 @@ class ControlService:
 
     async def sync_token(self, request: web.Request) -> web.Response:
         if not bearer_ok(request, self._access_token):
-            return json_response(401, UNAUTHORIZED)
+            return self._unauthorized(request)
+
+        def error(status: int, code: str, message: str) -> web.Response:
+            if self.faults.echo_token_in_errors:
+                message = f"{message} (token {_presented_token(request)})"
+            return _error(status, code, message)
+
         if self.faults.sync_token_unavailable:
-            return _error(503, "sync_token_unavailable", "Sync token issuance is not configured.")
+            return error(503, "sync_token_unavailable", "Sync token issuance is not configured.")
         try:
             body = json.loads(await request.read())
         except (ValueError, UnicodeDecodeError):
-            return _error(422, "invalid_request", "Request body must be JSON.")
+            return error(422, "invalid_request", "Request body must be JSON.")
         scopes = body.get("scopes") if isinstance(body, dict) else None
         if (
             not isinstance(scopes, list)
             or not scopes
             or not all(isinstance(scope, str) and scope for scope in scopes)
         ):
-            return _error(422, "invalid_request", "scopes must be a non-empty list of strings.")
+            return error(422, "invalid_request", "scopes must be a non-empty list of strings.")
         unknown = sorted(set(scopes) - SYNC_SCOPES.keys())
         if unknown:
-            return _error(422, "invalid_scope", f"Unknown sync scope: {unknown[0]}.")
+            return error(422, "invalid_scope", f"Unknown sync scope: {unknown[0]}.")
         return json_response(200, {"data": self._issue_sync_token(list(dict.fromkeys(scopes)))})
+
+    def _unauthorized(self, request: web.Request) -> web.Response:
+        """The Bearer check's 401; with ``echo_token_in_errors`` it repeats the token sent."""
+        if not self.faults.echo_token_in_errors:
+            return json_response(401, UNAUTHORIZED)
+        message = f"invalid token {_presented_token(request)}"
+        return json_response(
+            401, {"message": message, "error": {"code": "unauthorized", "message": message}}
+        )
 
     def _issue_sync_token(self, scopes: list[str]) -> dict[str, Any]:
         issued_at = int(time.time())

@@ -47,6 +47,21 @@ class ControlFaults:
     ttfb_trickle_ms: float = 0.0
     chat_new_location: bool = True
     settings_update_status: int = 200
+    # Hostile transport and protocol faults, each on the paths it names (see common.py).
+    reset_paths: frozenset[str] = frozenset()
+    trickle_paths: frozenset[str] = frozenset()
+    huge_paths: frozenset[str] = frozenset()
+    invalid_json_paths: frozenset[str] = frozenset()
+    wrong_content_type_paths: frozenset[str] = frozenset()
+    # A 302 to the same path on the fleet's other host (``Fleet.urls["REDIRECT_TARGET_URL"]``).
+    redirect_paths: frozenset[str] = frozenset()
+    redirect_loop_paths: frozenset[str] = frozenset()
+    throttle_paths: frozenset[str] = frozenset()
+    throttle_times: int = 1
+    throttle_status: int = 429
+    retry_after_s: float = 0.2
+    # A careless server: its 401s (and the sync-token route's errors) repeat the token sent.
+    echo_token_in_errors: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,6 +78,14 @@ class RuntimeFaults:
     event_status: int | None = None
     read_status: int | None = None
     hang_paths: frozenset[str] = frozenset()
+    # The hostile faults the runtime shares with the control service (see ControlFaults).
+    reset_paths: frozenset[str] = frozenset()
+    trickle_paths: frozenset[str] = frozenset()
+    invalid_json_paths: frozenset[str] = frozenset()
+    throttle_paths: frozenset[str] = frozenset()
+    throttle_times: int = 1
+    throttle_status: int = 429
+    retry_after_s: float = 0.2
 
 
 GoogleApi = Literal["run", "logging", "storage"]
@@ -329,5 +352,39 @@ SCENARIOS: dict[str, Scenario] = _scenarios(
         "Prod /healthz reports version 0.9.2+build.4790 while staging reports "
         "0.9.3+build.4821: a staging/prod parity check fails on the version.",
         FleetSpec(prod_control=ControlFaults(build_version="0.9.2+build.4790")),
+    ),
+    Scenario(
+        "reset",
+        "Staging control resets the connection halfway through the /manifest.json body: "
+        "control-staging-smoke fails on a transport error, not on a parse error.",
+        FleetSpec(staging_control=ControlFaults(reset_paths=frozenset({"/manifest.json"}))),
+    ),
+    Scenario(
+        "trickle",
+        "Prod control /readyz sends its headers at once and then one body byte a second: "
+        "control-prod-health and control-prod-smoke fail on their deadline, and the run "
+        "still ends.",
+        FleetSpec(prod_control=ControlFaults(trickle_paths=frozenset({"/readyz"}))),
+    ),
+    Scenario(
+        "huge-manifest",
+        "Prod control /manifest.json is a 64 MiB JSON body: control-prod-smoke fails on a "
+        "body too large to read, without holding it in memory.",
+        FleetSpec(prod_control=ControlFaults(huge_paths=frozenset({"/manifest.json"}))),
+    ),
+    Scenario(
+        "redirect-away",
+        "Staging control /api/v1/control/status answers 302 to the same path on another "
+        "host: control-staging-smoke fails on the redirect, and that host must never "
+        "receive the access token.",
+        FleetSpec(
+            staging_control=ControlFaults(redirect_paths=frozenset({"/api/v1/control/status"}))
+        ),
+    ),
+    Scenario(
+        "throttled",
+        "Prod control /healthz first answers 429 with Retry-After: 0.2 once: all checks "
+        "still pass, control-prod-health on a retry that its evidence records.",
+        FleetSpec(prod_control=ControlFaults(throttle_paths=frozenset({"/healthz"}))),
     ),
 )

@@ -2,9 +2,11 @@
 
 ``serve_fleet`` is the one way a fleet is started: each service, and the simulated Google
 Cloud APIs, gets a real aiohttp server on an ephemeral port, so probes talk real HTTP to
-it. Shutdown must stay prompt even when a fault keeps requests hanging, because tests and
-the demo stop the fleet while such requests are still open. ``FleetThread`` wraps the same thing
-for synchronous tests that run the CLI as a subprocess.
+it. So does the fleet's other host, the target of the redirect fault, which is in
+``Fleet.urls`` but never in ``Fleet.env()``: nothing should be pointed at it on purpose.
+Shutdown must stay prompt even when a fault keeps requests hanging (or trickling), because
+tests and the demo stop the fleet while such requests are still open. ``FleetThread`` wraps
+the same thing for synchronous tests that run the CLI as a subprocess.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from .common import HangingHandlers, RecordedRequest
 from .control import ControlService
 from .faults import FleetSpec
 from .gcp import GoogleService
+from .redirect_target import REDIRECT_TARGET_URL, redirect_target_app
 from .runtime import RuntimeService
 
 ENVIRONMENTS = ("staging", "prod")
@@ -62,7 +65,7 @@ class Fleet:
         ``with_google=False`` leaves the emulator variables out, so that without Google
         credentials the Google lanes are skipped as on a machine that has none.
         """
-        variables = dict(self.urls)
+        variables = {name: url for name, url in self.urls.items() if name != REDIRECT_TARGET_URL}
         if with_tokens:
             for env in ENVIRONMENTS:
                 variables[f"{env.upper()}_CONTROL_ACCESS_TOKEN"] = self.tokens[env]
@@ -101,6 +104,7 @@ def _apps(fleet: Fleet, hanging: HangingHandlers) -> dict[str, web.Application]:
             hanging=hanging,
             on_sync_token=fleet.issued_sync_tokens.append,
             on_chat_thread=fleet.chat_threads[env].append,
+            redirect_target=fleet.urls[REDIRECT_TARGET_URL],
         ).app()
     for env in ENVIRONMENTS:
         apps[f"{env.upper()}_RUNTIME_BASE_URL"] = RuntimeService(
@@ -130,6 +134,10 @@ async def serve_fleet(
         return f"http://{host}:{port}"
 
     try:
+        # First: the services' redirect faults need to know where it listens.
+        fleet.urls[REDIRECT_TARGET_URL] = await start(
+            redirect_target_app(record=fleet.requests.append, hanging=hanging)
+        )
         for variable, app in _apps(fleet, hanging).items():
             fleet.urls[variable] = await start(app)
         fleet.google_url = await start(

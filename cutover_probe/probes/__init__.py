@@ -53,6 +53,8 @@ class Kind:
     command: str = ""  # a format template over the params: the report's command column
     default_deadline_s: float = 60.0
     uses_http: bool = False
+    # A URL parameter that must be https: a check whose URL is http:// is skipped.
+    https_param: str | None = None
     # A Google API the kind calls: without credentials (or an emulator) its checks are skipped.
     google_api: Literal["run", "logging", "storage"] | None = None
 
@@ -89,6 +91,18 @@ KINDS: dict[str, Kind] = {
             command="{steps} against {base_url} ({samples} sample(s), token {token_state})",
             default_deadline_s=120.0,
             uses_http=True,
+        ),
+        Kind(
+            name="tls-certificate",
+            summary="the served TLS certificate verifies and has enough days left",
+            runner="cutover_probe.probes.tls:run",
+            params={
+                "url": Param("url"),
+                "min_days": Param("int", required=False, default=14, minimum=0),
+            },
+            command="TLS certificate of {url} (at least {min_days} days left)",
+            default_deadline_s=20.0,
+            https_param="url",
         ),
         Kind(
             name="parity",

@@ -6,6 +6,7 @@ and the demo swap what is behind it (a simulated fleet, a fake toolchain) withou
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -34,6 +35,9 @@ class ProbeContext:
     attempts: int = 0
     details: dict[str, Any] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
+    deadline: float | None = None  # monotonic time by which the check must have its verdict
+    ssl_context: ssl.SSLContext | None = None  # the run's trust store (--ca-bundle)
+    resolve: Mapping[str, str] = field(default_factory=dict)  # --resolve HOST:ADDRESS
 
     def log(self, line: str) -> None:
         """Append one evidence line; redacted now, so nothing unredacted is ever held for output."""

@@ -8,6 +8,7 @@ must never travel to a host it was not meant for.
 
 from __future__ import annotations
 
+import email.utils
 import errno
 import json
 import ssl
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import anyio
 
 from cutover_probe.errors import AssertionFailed, CheckFailed, ConnectFailed, ProbeTimeout
 from cutover_probe.probes.context import ProbeContext
@@ -41,11 +43,14 @@ class Response:
         return self.headers.get(name.lower(), "")
 
     def json(self) -> Any:
+        ctype = self.header("content-type") or "no content type"
         try:
-            return json.loads(self.body)
+            document = json.loads(self.body)
         except (ValueError, UnicodeDecodeError):
-            ctype = self.header("content-type") or "no content type"
             raise AssertionFailed(f"{self.label}: body is not JSON ({ctype})") from None
+        if "json" not in ctype.lower():
+            raise AssertionFailed(f"{self.label}: content type {ctype}, expected application/json")
+        return document
 
     def error_code(self) -> str:
         """The service's error code, if the body carries one, for readable reasons."""
@@ -64,6 +69,10 @@ class Response:
         return ""
 
     def describe_status(self) -> str:
+        if 300 <= self.status < 400 and self.header("location"):
+            # Never followed: a health route that redirects is not healthy, and a token must
+            # not travel to a host it was not meant for.
+            return f"{self.status} redirect to {self.header('location')} (not followed)"
         if self.status < 400:
             return str(self.status)
         code = self.error_code()
@@ -72,6 +81,11 @@ class Response:
 
 def join_url(base_url: str, path: str) -> str:
     return base_url.rstrip("/") + "/" + path.lstrip("/")
+
+
+RETRY_STATUSES = (429, 503)
+MAX_ATTEMPTS = 3
+MAX_RETRY_AFTER_S = 5.0
 
 
 async def fetch(
@@ -85,6 +99,65 @@ async def fetch(
     headers: Mapping[str, str] | None = None,
     quiet: bool = False,
 ) -> Response:
+    """One request; a 429 or 503 that says when to come back (Retry-After) is asked again, at
+    most MAX_ATTEMPTS times and only while the check's deadline leaves room for the wait."""
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        response = await _fetch_once(
+            ctx,
+            method,
+            url,
+            token=token,
+            json_body=json_body,
+            form=form,
+            headers=headers,
+            quiet=quiet,
+        )
+        wait = retry_after(response)
+        if response.status not in RETRY_STATUSES or wait is None or attempt == MAX_ATTEMPTS:
+            break
+        if wait > MAX_RETRY_AFTER_S:
+            # Maintenance pages ask for minutes: that is an answer, not a hiccup to wait out.
+            ctx.log(f"{response.label}: Retry-After {wait:g}s is longer than a probe waits")
+            break
+        if ctx.deadline is not None and time.monotonic() + wait + 0.1 > ctx.deadline:
+            ctx.log(f"{response.label}: Retry-After {wait:g}s does not fit the check's deadline")
+            break
+        ctx.log(f"{response.label}: {response.status}, retrying after {wait:g}s (Retry-After)")
+        await anyio.sleep(wait)
+    if attempt > 1 and response.status not in RETRY_STATUSES:
+        ctx.details.setdefault("retried", []).append(
+            f"{method} {url} answered on attempt {attempt}"
+        )
+    return response
+
+
+def retry_after(response: Response) -> float | None:
+    """Seconds the server asked us to wait (delta-seconds or an HTTP date)."""
+    value = response.header("retry-after").strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = when.timestamp() - time.time()
+    return max(seconds, 0.0)
+
+
+async def _fetch_once(
+    ctx: ProbeContext,
+    method: str,
+    url: str,
+    *,
+    token: Secret | None,
+    json_body: Any,
+    form: Mapping[str, str] | None,
+    headers: Mapping[str, str] | None,
+    quiet: bool,
+) -> Response:
     if ctx.session is None:
         raise CheckFailed("internal: no HTTP session for an HTTP probe")
     send_headers = dict(headers or {})
@@ -92,6 +165,7 @@ async def fetch(
         send_headers["Authorization"] = f"Bearer {token.reveal()}"
     ctx.attempts += 1
     started = time.monotonic()
+    headers_at: float | None = None
     label = f"{method} {url}"
     try:
         async with ctx.session.request(
@@ -103,7 +177,7 @@ async def fetch(
             allow_redirects=False,
             timeout=aiohttp.ClientTimeout(total=ctx.request_timeout_s),
         ) as answer:
-            ttfb_ms = (time.monotonic() - started) * 1000
+            headers_at = time.monotonic()
             body = await _read_capped(answer, ctx.body_cap_bytes, label)
             response = Response(
                 method=method,
@@ -112,13 +186,19 @@ async def fetch(
                 headers={key.lower(): value for key, value in answer.headers.items()},
                 body=body,
                 elapsed_ms=(time.monotonic() - started) * 1000,
-                ttfb_ms=ttfb_ms,
+                ttfb_ms=(headers_at - started) * 1000,
             )
     except CheckFailed as exc:
         ctx.log(f"{label} -> failed: {exc}")
         raise
     except TimeoutError:
-        reason = f"{label}: timeout, no answer within {ctx.request_timeout_s:g}s"
+        if headers_at is None:
+            reason = f"{label}: timeout, no answer within {ctx.request_timeout_s:g}s"
+        else:
+            reason = (
+                f"{label}: timeout, body not complete within {ctx.request_timeout_s:g}s "
+                f"(headers came after {(headers_at - started) * 1000:.0f} ms)"
+            )
         ctx.log(f"{label} -> {reason}")
         raise ProbeTimeout(reason) from None
     except aiohttp.ClientError as exc:
@@ -144,12 +224,31 @@ async def _read_capped(answer: aiohttp.ClientResponse, cap: int, label: str) -> 
     return b"".join(chunks)
 
 
+def describe_certificate_error(error: Exception) -> str:
+    """The verification failure, named: expired, hostname mismatch, self-signed, unknown CA."""
+    message = str(getattr(error, "verify_message", "") or error)
+    lowered = message.lower()
+    if "expired" in lowered:
+        cause = "certificate expired"
+    elif "hostname mismatch" in lowered or "ip address mismatch" in lowered:
+        cause = "hostname mismatch"
+    elif "self-signed" in lowered or "self signed" in lowered:
+        cause = "self-signed certificate"
+    elif "local issuer" in lowered or "unknown ca" in lowered:
+        cause = "certificate from an unknown authority"
+    elif "not yet valid" in lowered:
+        cause = "certificate not yet valid"
+    else:
+        cause = "certificate rejected"
+    return f"TLS {cause} ({message})"
+
+
 def describe_client_error(exc: aiohttp.ClientError) -> str:
     """aiohttp's exception, as a cause a person recognises."""
     if isinstance(exc, aiohttp.ClientConnectorDNSError):
         return f"DNS lookup failed for {exc.host}"
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
-        return f"TLS certificate rejected: {exc.certificate_error}"
+        return describe_certificate_error(exc.certificate_error)
     if isinstance(exc, aiohttp.ClientSSLError):
         return f"TLS error: {exc}"
     if isinstance(exc, aiohttp.ClientConnectorError):
