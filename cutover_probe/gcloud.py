@@ -22,6 +22,7 @@ from typing import Any, Literal, TypeVar
 
 import anyio
 import anyio.to_thread
+from anyio.lowlevel import RunVar
 
 from cutover_probe.errors import CheckFailed, ConnectFailed, ProbeTimeout
 from cutover_probe.probes.context import ProbeContext
@@ -41,6 +42,21 @@ HOW_TO_AUTHENTICATE = (
 # Every import of theirs goes through `library`, one at a time.
 _IMPORTS = threading.Lock()
 CALL_TIMEOUT_S = 10.0
+# Google calls wait on the network in worker threads; anyio's default of 40 threads would make
+# a hundred environments' calls queue for threads rather than for the network.
+_THREADS: RunVar[anyio.CapacityLimiter] = RunVar("cutover_probe_google_threads")
+
+
+def _threads() -> anyio.CapacityLimiter:
+    """One limiter per event loop (a RunVar): tests and the demo run several loops in turn."""
+    try:
+        return _THREADS.get()
+    except LookupError:
+        limiter = anyio.CapacityLimiter(128)
+        _THREADS.set(limiter)
+        return limiter
+
+
 MAX_ATTEMPTS = 4
 RETRY_STATUSES = (429, 500, 503)
 T = TypeVar("T")
@@ -134,7 +150,9 @@ async def call(
         ctx.attempts += 1
         started = time.monotonic()
         try:
-            result = await anyio.to_thread.run_sync(function, abandon_on_cancel=True)
+            result = await anyio.to_thread.run_sync(
+                function, abandon_on_cancel=True, limiter=_threads()
+            )
         except gexc.GoogleAPICallError as exc:
             elapsed = (time.monotonic() - started) * 1000
             code = exc.code or 0

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -133,8 +134,7 @@ def write_report(
     """Every file of a report; ``previous`` (an earlier report) feeds report.html's changes."""
     from cutover_probe.htmlreport import render_html
 
-    for check in doc["checks"]:
-        _write(directory / check["log_path"], render_log(check), redact)
+    _write_logs(directory, doc["checks"], redact)
     tsv = directory / "results.tsv"
     summary = directory / "SUMMARY.md"
     results = directory / "results.json"
@@ -143,6 +143,31 @@ def write_report(
     _write(directory / "report.html", render_html(doc, previous), redact)
     _write(tsv, render_tsv(doc), redact)
     return Report(directory, tsv, summary, results)
+
+
+def _write_logs(directory: Path, checks: Sequence[Mapping[str, Any]], redact: Redactor) -> None:
+    """All logs into a fresh hidden directory, which then replaces the empty logs/ at once:
+    one rename instead of a thousand, and never a half-written log in logs/."""
+    staging = Path(tempfile.mkdtemp(prefix=".logs.", dir=directory))
+    try:
+        for check in checks:
+            (staging / Path(check["log_path"]).name).write_text(
+                redact(render_log(check)), encoding="utf-8"
+            )
+            os.chmod(staging / Path(check["log_path"]).name, 0o666 & ~_umask())
+        os.chmod(staging, 0o777 & ~_umask())
+        target = directory / "logs"
+        if target.is_dir() and not any(target.iterdir()):
+            target.rmdir()
+        if target.exists():  # leftovers of an earlier, unfinished run: keep them, add ours
+            for entry in staging.iterdir():
+                os.replace(entry, target / entry.name)
+            staging.rmdir()
+        else:
+            os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 def write_text(path: Path, text: str, redact: Redactor) -> None:

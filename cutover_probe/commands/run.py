@@ -73,6 +73,19 @@ def selection(
     show_default=True,
     help="Concurrent connections to one host.",
 )
+@click.option(
+    "--connection-limit",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Concurrent connections in all.",
+)
+@click.option(
+    "--max-parallel",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Checks running at once (default: all; 1 runs them one after another).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Stream every evidence line as it happens.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the verdict.")
 @network_options
@@ -91,6 +104,8 @@ async def command(
     compare_to: Path | None,
     request_timeout: float,
     per_host_limit: int,
+    connection_limit: int,
+    max_parallel: int | None,
     verbose: bool,
     quiet: bool,
     ca_bundle: Path | None,
@@ -120,6 +135,8 @@ async def command(
         settings=RunSettings(
             request_timeout_s=request_timeout,
             per_host_limit=per_host_limit,
+            total_limit=connection_limit,
+            max_parallel_checks=max_parallel,
             handle_signals=True,
             fail_fast=fail_fast,
             ca_bundle=ca_bundle,

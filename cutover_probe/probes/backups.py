@@ -7,6 +7,7 @@ check existed before; this is it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -21,14 +22,18 @@ from cutover_probe.probes.rules import verdict
 STAMP = "%Y%m%dT%H%M%SZ"
 
 
-def _list(target: gcloud.Endpoint, project: str, bucket: str, prefix: str) -> list[Any]:
+@functools.lru_cache(maxsize=8)
+def _client(target: gcloud.Endpoint, project: str) -> Any:
     storage = gcloud.library("google.cloud.storage")
-
-    client = storage.Client(
+    return storage.Client(
         project=project,
         credentials=gcloud.credentials(target),
         client_options=gcloud.client_options(target),
     )
+
+
+def _list(target: gcloud.Endpoint, project: str, bucket: str, prefix: str) -> list[Any]:
+    client = _client(target, project)
     return list(client.list_blobs(bucket, prefix=prefix, timeout=gcloud.CALL_TIMEOUT_S, retry=None))
 
 

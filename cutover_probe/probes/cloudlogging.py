@@ -8,6 +8,7 @@ bound of its own, the client silently adds one of 24 hours, far wider than the 1
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -51,17 +52,23 @@ def first_line(payload: Any) -> str:
     return line if len(line) <= MESSAGE_WIDTH else line[: MESSAGE_WIDTH - 1] + "…"
 
 
-def _list(target: gcloud.Endpoint, project: str, filter_: str, limit: int) -> list[Any]:
+@functools.lru_cache(maxsize=8)
+def _client(target: gcloud.Endpoint, project: str) -> Any:
+    """One client per endpoint and project for the run, shared by the probes' threads."""
     cloud_logging = gcloud.library("google.cloud.logging")
-
     creds = gcloud.credentials(target)
-    client = cloud_logging.Client(
+    return cloud_logging.Client(
         project=project,
         credentials=creds,
         _use_grpc=False,
         _http=gcloud.timeout_session(target, creds),
         client_options=gcloud.client_options(target),
     )
+
+
+def _list(target: gcloud.Endpoint, project: str, filter_: str, limit: int) -> list[Any]:
+    cloud_logging = gcloud.library("google.cloud.logging")
+    client = _client(target, project)
     return list(
         client.list_entries(
             resource_names=[f"projects/{project}"],

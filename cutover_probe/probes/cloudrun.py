@@ -7,6 +7,7 @@ runbook's definition of healthy. Independent API calls run at once, each in a wo
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +22,10 @@ SUCCEEDED = 4  # google.cloud.run_v2.Condition.State.CONDITION_SUCCEEDED
 EXECUTION_DONE_TYPES = ("Completed", "Succeeded")
 
 
+@functools.lru_cache(maxsize=8)
 def _clients(target: gcloud.Endpoint) -> Any:
+    """One set of clients per endpoint for the whole run: building them (transport, credentials)
+    costs more than a call, and they are safe to share between threads."""
     run_v2 = gcloud.library("google.cloud.run_v2")
 
     options = gcloud.client_options(target)
