@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: all setup demo test lint bench clean
+.PHONY: all setup demo test lint bench screenshots clean
 
 all: test
 
@@ -26,6 +26,14 @@ lint: $(STAMP)
 	$(BIN)/ruff check cutover_probe tests
 	$(BIN)/ruff format --check cutover_probe tests
 	$(BIN)/mypy --strict cutover_probe
+
+# On demand, not in `make test`: docs/performance.md from the simulated fleet at 100 ms/request.
+bench: $(STAMP)
+	$(BIN)/python bench/run.py --latency-ms 100 --repeat 5
+
+# docs/img/report-go.png and report-no-go.png: demo reports photographed in headless Chromium.
+screenshots: $(STAMP)
+	$(BIN)/python bench/screenshots.py --out docs/img
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -134,6 +134,10 @@ def write_report(
     """Every file of a report; ``previous`` (an earlier report) feeds report.html's changes."""
     from cutover_probe.htmlreport import render_html
 
+    # Redact the values themselves before any format escapes them: a token holding '"' or '<'
+    # would no longer match once JSON or HTML had rewritten it. The writer redacts again.
+    doc = redacted(doc, redact)
+    previous = redacted(previous, redact) if previous is not None else None
     _write_logs(directory, doc["checks"], redact)
     tsv = directory / "results.tsv"
     summary = directory / "SUMMARY.md"
@@ -143,6 +147,17 @@ def write_report(
     _write(directory / "report.html", render_html(doc, previous), redact)
     _write(tsv, render_tsv(doc), redact)
     return Report(directory, tsv, summary, results)
+
+
+def redacted(value: Any, redact: Redactor) -> Any:
+    """Every string inside a document, keys included, through the redactor."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, Mapping):
+        return {redacted(k, redact): redacted(v, redact) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redacted(item, redact) for item in value]
+    return value
 
 
 def _write_logs(directory: Path, checks: Sequence[Mapping[str, Any]], redact: Redactor) -> None:

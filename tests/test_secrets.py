@@ -39,3 +39,66 @@ def test_short_values_are_not_secrets(short: str) -> None:
     redact = Redactor([short])
     assert len(redact) == 0
     assert redact("a line with abc and 12345 in it") == "a line with abc and 12345 in it"
+
+
+def test_report_masks_secrets_that_json_and_html_would_escape(tmp_path) -> None:
+    """The second belt: a value that slipped past the first is masked before any format
+    rewrites it (a token with '"' or '<' no longer matches once escaped)."""
+    import html
+    import json
+
+    from cutover_probe.report import write_report
+
+    token = 's3cr<t&tok"en\\x'
+    doc = {
+        "schema": "cutover-probe/results/v1",
+        "title": "t",
+        "timestamp": "2026-11-27T00:00:00Z",
+        "wall_ms": 1.0,
+        "verdict": {
+            "overall": "failed",
+            "label": "NO-GO",
+            "exit_code": 1,
+            "gating": True,
+            "why": f"because {token}",
+            "counts": {
+                "total": 1,
+                "passed": 0,
+                "required_failures": 1,
+                "optional_failures": 0,
+                "required_skipped": 0,
+                "optional_skipped": 0,
+                "cancelled": 0,
+            },
+        },
+        "environment": {"X": token},
+        "domain_mappings": [],
+        "matrix": {"source": "m.toml", "ids": ["c"]},
+        "shard": None,
+        "checks": [
+            {
+                "id": "c",
+                "kind": "http",
+                "environment": None,
+                "required": True,
+                "description": "d",
+                "status": "failed",
+                "reason": f"got {token}",
+                "command": "x",
+                "log_path": "logs/c.log",
+                "started_ms": 0.0,
+                "duration_ms": 1.0,
+                "attempts": 1,
+                "evidence": [f"line {token}"],
+                "details": {"k": token},
+            }
+        ],
+    }
+    out = tmp_path / "r"
+    (out / "logs").mkdir(parents=True)
+    write_report(out, doc, Redactor([token]))
+    forms = {token, json.dumps(token)[1:-1], html.escape(token), html.escape(token, False)}
+    for path in out.rglob("*"):
+        if path.is_file():
+            text = path.read_text()
+            assert not [form for form in forms if form in text], path.name

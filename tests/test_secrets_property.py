@@ -2,12 +2,17 @@
 handed out by the server and reused in a URL, printed by a subprocess — never reach a file,
 the terminal or the diagnostic log."""
 
+# ruff: noqa: E501 - the shell line in the TOML below reads better whole.
+
 from __future__ import annotations
 
 import contextlib
+import html
 import io
+import json
 import string
 import sys
+import tempfile
 from pathlib import Path
 
 import anyio
@@ -21,7 +26,7 @@ from cutover_probe.workflow import RunRequest, run_matrix
 
 from .conftest import clean_environ
 
-CONFIG = """
+CONFIG = r"""
 [variables.FAIL_ON_REQUIRED_FAILURE]
 type = "flag"
 default = "0"
@@ -70,11 +75,15 @@ id = "subprocess-prints-it"
 kind = "command"
 argv = [
   "sh", "-c",
-  "echo token=$STAGING_CONTROL_ACCESS_TOKEN; echo $PROD_CONTROL_ACCESS_TOKEN >&2; exit 3",
+  "printf 'token=%s\\n' \"$STAGING_CONTROL_ACCESS_TOKEN\"; printf '%s\\n' \"$PROD_CONTROL_ACCESS_TOKEN\" >&2; exit 3",
 ]
 """
 
-tokens = st.text(alphabet=string.ascii_letters + string.digits + "-._~+/=", min_size=8, max_size=40)
+# Characters JSON and HTML escape are in the alphabet on purpose: a token must be masked
+# before any format rewrites it.
+tokens = st.text(
+    alphabet=string.ascii_letters + string.digits + "-._~+/=\"'<>&\\", min_size=8, max_size=40
+)
 
 
 @settings(
@@ -88,8 +97,7 @@ def test_no_generated_secret_reaches_any_output(
 ) -> None:
     if presented == accepted:
         accepted += "x"
-    work = Path(tmp_path) / f"run-{abs(hash((presented, accepted, prod)))}"
-    work.mkdir()
+    work = Path(tempfile.mkdtemp(dir=tmp_path))
     config = work / "matrix.toml"
     config.write_text(CONFIG)
     stdout, stderr = io.StringIO(), io.StringIO()
@@ -128,6 +136,9 @@ def test_no_generated_secret_reaches_any_output(
             texts[str(path)] = path.read_text()
     assert "token=[REDACTED]" in texts[str(work / "report" / "logs" / "subprocess-prints-it.log")]
     for secret in (presented, prod, *issued):
+        # As written, and as JSON and HTML would spell it.
+        forms = {secret, json.dumps(secret)[1:-1], html.escape(secret), html.escape(secret, False)}
         for where, text in texts.items():
-            assert secret not in text, f"{secret!r} leaked into {where}"
+            for form in forms:
+                assert form not in text, f"{secret!r} leaked into {where} as {form!r}"
     print(f"checked {len(texts)} outputs", file=sys.__stdout__)
