@@ -182,6 +182,24 @@ async def call(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+async def call_all(
+    ctx: ProbeContext,
+    target: Endpoint,
+    calls: Mapping[str, tuple[str, str, Callable[[], Any]]],
+) -> dict[str, Any]:
+    """Several independent calls at once (each `call`'s retries and evidence); results by key.
+    The first failure cancels the rest and becomes the check's reason."""
+    found: dict[str, Any] = {}
+
+    async def one(key: str, what: str, permission: str, function: Callable[[], Any]) -> None:
+        found[key] = await call(ctx, target, what, permission, function)
+
+    async with anyio.create_task_group() as group:
+        for key, (what, permission, function) in calls.items():
+            group.start_soon(one, key, what, permission, function)
+    return found
+
+
 def _api_exceptions() -> Any:
     return library("google.api_core.exceptions")
 

@@ -75,35 +75,29 @@ async def run_drift(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
     job_name = f"{parent}/jobs/{params['job']}"
     target, run = await clients(ctx)
     timeout = gcloud.CALL_TIMEOUT_S
-    found: dict[str, Any] = {}
-
-    async def get(key: str, what: str, permission: str, function: Any) -> None:
-        found[key] = await gcloud.call(ctx, target, what, permission, function)
-
-    async with anyio.create_task_group() as group:
-        group.start_soon(
-            get,
-            "service",
-            f"get service {params['service']}",
-            "run.services.get",
-            lambda: run.services.get_service(name=service_name, timeout=timeout, retry=None),
-        )
-        group.start_soon(
-            get,
-            "job",
-            f"get job {params['job']}",
-            "run.jobs.get",
-            lambda: run.jobs.get_job(name=job_name, timeout=timeout, retry=None),
-        )
-        group.start_soon(
-            get,
-            "executions",
-            f"list executions of {params['job']}",
-            "run.executions.list",
-            lambda: list(
-                run.executions.list_executions(parent=job_name, timeout=timeout, retry=None)
+    found = await gcloud.call_all(
+        ctx,
+        target,
+        {
+            "service": (
+                f"get service {params['service']}",
+                "run.services.get",
+                lambda: run.services.get_service(name=service_name, timeout=timeout, retry=None),
             ),
-        )
+            "job": (
+                f"get job {params['job']}",
+                "run.jobs.get",
+                lambda: run.jobs.get_job(name=job_name, timeout=timeout, retry=None),
+            ),
+            "executions": (
+                f"list executions of {params['job']}",
+                "run.executions.list",
+                lambda: list(
+                    run.executions.list_executions(parent=job_name, timeout=timeout, retry=None)
+                ),
+            ),
+        },
+    )
 
     service_image = first_image(found["service"].template.containers)
     job_image = first_image(found["job"].template.template.containers)
@@ -200,28 +194,24 @@ async def run_canary(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None
     service_name = f"{parent}/services/{params['service']}"
     target, run = await clients(ctx)
     timeout = gcloud.CALL_TIMEOUT_S
-    found: dict[str, Any] = {}
-
-    async def get(key: str, what: str, permission: str, function: Any) -> None:
-        found[key] = await gcloud.call(ctx, target, what, permission, function)
-
-    async with anyio.create_task_group() as group:
-        group.start_soon(
-            get,
-            "service",
-            f"get service {params['service']}",
-            "run.services.get",
-            lambda: run.services.get_service(name=service_name, timeout=timeout, retry=None),
-        )
-        group.start_soon(
-            get,
-            "revisions",
-            f"list revisions of {params['service']}",
-            "run.revisions.list",
-            lambda: list(
-                run.revisions.list_revisions(parent=service_name, timeout=timeout, retry=None)
+    found = await gcloud.call_all(
+        ctx,
+        target,
+        {
+            "service": (
+                f"get service {params['service']}",
+                "run.services.get",
+                lambda: run.services.get_service(name=service_name, timeout=timeout, retry=None),
             ),
-        )
+            "revisions": (
+                f"list revisions of {params['service']}",
+                "run.revisions.list",
+                lambda: list(
+                    run.revisions.list_revisions(parent=service_name, timeout=timeout, retry=None)
+                ),
+            ),
+        },
+    )
     service = found["service"]
     ready = {
         short_name(r.name): any(
