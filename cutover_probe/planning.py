@@ -174,7 +174,7 @@ def build_plan(
         if skip is None and kind.https_param is not None:
             url = str(params[kind.https_param])
             if not url.startswith("https://"):
-                skip = f"{url or kind.https_param + ' unset'} is not an https:// URL"
+                skip = f"{url} is not an https:// URL" if url else f"{kind.https_param} unset"
         command = skip if skip is not None else describe(kind.command, params)
         planned.append(
             PlannedCheck(index=index, check=check, params=params, skip_reason=skip, command=command)

@@ -13,7 +13,7 @@ from typing import TextIO
 from cutover_probe import diagnostics
 from cutover_probe.config import load_matrix
 from cutover_probe.console import Console, make_console
-from cutover_probe.engine import RunResult, RunSettings, execute
+from cutover_probe.engine import RunResult, RunSettings, execute, trust_store
 from cutover_probe.errors import UsageError
 from cutover_probe.model import Status
 from cutover_probe.planning import Plan, Selection, build_plan
@@ -88,6 +88,10 @@ def _output_dir(plan: Plan, request: RunRequest) -> Path:
 async def run_matrix(request: RunRequest, out: TextIO | None = None) -> RunSummary:
     plan, directory = prepare(request)
     diagnostics.use_redactor(plan.redactor)
+    # Everything that can be wrong with the input fails here, before anything is probed.
+    if request.settings.ca_bundle is not None:
+        trust_store(request.settings)
+    previous = earlier_report(request.compare_to, directory) if request.write_files else None
     if request.write_files:
         claim_output_dir(directory)
     timestamp = utc_now()
@@ -121,7 +125,6 @@ async def run_matrix(request: RunRequest, out: TextIO | None = None) -> RunSumma
     doc = build_document(plan, rows, verdict, timestamp, result.wall_s, result.domains, plan.shard)
     report = None
     if request.write_files:
-        previous = earlier_report(request.compare_to, directory)
         report = write_report(directory, doc, plan.redactor, previous)
     write_ci_outputs(doc, request.outputs, plan.redactor, console)
     tell(console, doc, report, result.wall_s)

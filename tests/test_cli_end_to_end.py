@@ -305,3 +305,21 @@ def test_unknown_demo_scenario_exits_2(tmp_path: Path) -> None:
     result = run_cli("demo", "--scenario", "nope", env=clean_environ(), cwd=tmp_path)
     assert result.returncode == 2
     assert "unknown scenario 'nope'" in result.stderr
+
+
+def test_bad_compare_to_and_ca_bundle_exit_2_before_probing(
+    fleet_thread, checkout: Checkout, tmp_path: Path
+) -> None:
+    empty = tmp_path / "not-a-report"
+    empty.mkdir()
+    not_pem = tmp_path / "ca.pem"
+    not_pem.write_text("not a certificate")
+    for args in (["--compare-to", str(empty)], ["--ca-bundle", str(not_pem)]):
+        out = tmp_path / f"r{len(args[0])}"
+        before = len(fleet_thread.requests)
+        env = fleet_environ(fleet_thread, checkout, OUTPUT_DIR=str(out))
+        result = run_cli("run", *args, env=env, cwd=checkout.root)
+        assert result.returncode == 2, result.stderr
+        assert args[0] in result.stderr or "no results.json" in result.stderr
+        assert len(fleet_thread.requests) == before, "nothing was probed"
+        assert not out.exists()

@@ -254,7 +254,7 @@ SCENARIOS: dict[str, Scenario] = _scenarios(
     Scenario(
         "hang",
         "Staging control /readyz never answers: control-staging-health and "
-        "control-staging-smoke fail on their deadline, and the run still ends.",
+        "control-staging-smoke fail on the 10 s request timeout, and the run still ends.",
         FleetSpec(staging_control=ControlFaults(hang_paths=frozenset({"/readyz"}))),
     ),
     Scenario(
@@ -362,7 +362,7 @@ SCENARIOS: dict[str, Scenario] = _scenarios(
     Scenario(
         "trickle",
         "Prod control /readyz sends its headers at once and then one body byte a second: "
-        "control-prod-health and control-prod-smoke fail on their deadline, and the run "
+        "control-prod-health and control-prod-smoke fail on the 10 s request timeout, and the run "
         "still ends.",
         FleetSpec(prod_control=ControlFaults(trickle_paths=frozenset({"/readyz"}))),
     ),

@@ -50,7 +50,7 @@ async def run(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
     except ssl.SSLCertVerificationError as exc:
         reason = f"{host}:{port}: {describe_certificate_error(exc)}"
         ctx.log(reason)
-        raise CheckFailed(reason) from None
+        raise ConnectFailed(reason) from None
     except (OSError, ssl.SSLError) as exc:
         reason = f"{host}:{port}: {type(exc).__name__}: {exc}"
         ctx.log(reason)
