@@ -186,7 +186,7 @@ KINDS: dict[str, Kind] = {
                 ),
                 "cwd": Param("string", required=False, default="${REPO_ROOT}"),
                 "env": Param("table", required=False, default={}, help="extra variables"),
-                "kill_grace": Param("duration", required=False, default="5s"),
+                "kill_grace": Param("duration", required=False, default="1s"),
             },
             command="{argv}",
             default_deadline_s=1800.0,
