@@ -64,6 +64,12 @@ class Kind:
         return runner
 
 
+_CLOUD_RUN_SERVICE = {
+    "project": Param("string", help="Google Cloud project"),
+    "region": Param("string", help="Cloud Run region"),
+    "service": Param("string", help="Cloud Run service name"),
+}
+
 _CONTROL_PARAMS = {
     "base_url": Param("url", help="the control service's base URL"),
 }
@@ -196,9 +202,7 @@ KINDS: dict[str, Kind] = {
             summary="runtime service image vs migrate job image and its newest execution",
             runner="cutover_probe.probes.cloudrun:run_drift",
             params={
-                "project": Param("string"),
-                "region": Param("string"),
-                "service": Param("string"),
+                **_CLOUD_RUN_SERVICE,
                 "job": Param("string"),
                 "expected_image": Param("string", required=False, default=""),
             },
@@ -227,11 +231,7 @@ KINDS: dict[str, Kind] = {
             name="cloudrun-ready",
             summary="a Cloud Run service's latest revision is ready and serving",
             runner="cutover_probe.probes.cloudrun:run_ready",
-            params={
-                "project": Param("string"),
-                "region": Param("string"),
-                "service": Param("string"),
-            },
+            params=_CLOUD_RUN_SERVICE,
             command="Cloud Run: latest revision of {service} in {project}/{region}",
             default_deadline_s=20.0,
             google_api="run",
@@ -240,11 +240,7 @@ KINDS: dict[str, Kind] = {
             name="cloudrun-canary",
             summary="Cloud Run service revisions ready and traffic split sane",
             runner="cutover_probe.probes.cloudrun:run_canary",
-            params={
-                "project": Param("string"),
-                "region": Param("string"),
-                "service": Param("string"),
-            },
+            params=_CLOUD_RUN_SERVICE,
             command="Cloud Run: canary status of {service} in {project}/{region}",
             google_api="run",
         ),
