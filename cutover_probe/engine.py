@@ -164,7 +164,7 @@ async def execute(
     outcomes = []
     for planned in plan.checks:
         outcome = results.get(planned.index)
-        if outcome is None or (outcome.status is Status.CANCELLED and stopped_by):
+        if outcome is None or outcome.status is Status.CANCELLED:
             reason = (
                 f"cancelled: --fail-fast stopped the run when {stopped_by[0]} failed"
                 if stopped_by and not interrupted
@@ -178,6 +178,7 @@ async def execute(
                 attempts=outcome.attempts if outcome else 0,
                 evidence=outcome.evidence if outcome else (),
                 started_s=outcome.started_s if outcome else 0.0,
+                details=outcome.details if outcome else {},
             )
         outcomes.append(outcome)
     return RunResult(
@@ -233,7 +234,9 @@ async def _run_check(
     except CheckFailed as exc:
         reason = str(exc) or type(exc).__name__
     except anyio.get_cancelled_exc_class():
-        status, reason = Status.CANCELLED, "cancelled: the run was interrupted"
+        # The run's end gives the precise reason (interrupt or --fail-fast); this is for the
+        # terminal, which shows the row at once.
+        status, reason = Status.CANCELLED, "cancelled before it finished"
         finish(planned, _outcome(planned, ctx, status, reason, began, run_started))
         raise
     except Exception as exc:  # a probe bug must fail its check, never the run
