@@ -26,6 +26,8 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from .faults import HostileFaults
+
 
 @dataclass(frozen=True)
 class RecordedRequest:
@@ -121,27 +123,6 @@ def bearer_ok(request: web.Request, token: str) -> bool:
     if header is None:
         return False
     return secrets.compare_digest(header.encode(), f"Bearer {token}".encode())
-
-
-@dataclass(frozen=True)
-class HostileFaults:
-    """Transport and protocol faults any service can show, each on the paths it names.
-
-    The defaults are healthy. Each service builds one from its own faults (see
-    ``ControlFaults`` for what every switch does); ``path_matches`` decides the paths.
-    """
-
-    reset_paths: frozenset[str] = frozenset()
-    trickle_paths: frozenset[str] = frozenset()
-    huge_paths: frozenset[str] = frozenset()
-    invalid_json_paths: frozenset[str] = frozenset()
-    wrong_content_type_paths: frozenset[str] = frozenset()
-    redirect_paths: frozenset[str] = frozenset()
-    redirect_loop_paths: frozenset[str] = frozenset()
-    throttle_paths: frozenset[str] = frozenset()
-    throttle_times: int = 1
-    throttle_status: int = 429
-    retry_after_s: float = 0.2
 
 
 def retry_after_value(seconds: float) -> str:

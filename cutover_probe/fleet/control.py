@@ -31,7 +31,6 @@ from aiohttp.typedefs import Handler
 from . import htmx
 from .common import (
     HangingHandlers,
-    HostileFaults,
     Recorder,
     bearer_ok,
     common_middleware,
@@ -190,7 +189,7 @@ class ControlService:
                     latency_ms=self.faults.latency_ms,
                     jitter_ms=self.faults.jitter_ms,
                     hang_paths=self.faults.hang_paths,
-                    hostile=self._hostile_faults(),
+                    hostile=self.faults,
                     redirect_target=self._redirect_target,
                 ),
                 self._maintenance,
@@ -216,22 +215,6 @@ class ControlService:
         router.add_post("/chat/new", self.chat_new)
         router.add_post("/chat/{thread_id}/send", self.chat_send)
         return app
-
-    def _hostile_faults(self) -> HostileFaults:
-        faults = self.faults
-        return HostileFaults(
-            reset_paths=faults.reset_paths,
-            trickle_paths=faults.trickle_paths,
-            huge_paths=faults.huge_paths,
-            invalid_json_paths=faults.invalid_json_paths,
-            wrong_content_type_paths=faults.wrong_content_type_paths,
-            redirect_paths=faults.redirect_paths,
-            redirect_loop_paths=faults.redirect_loop_paths,
-            throttle_paths=faults.throttle_paths,
-            throttle_times=faults.throttle_times,
-            throttle_status=faults.throttle_status,
-            retry_after_s=faults.retry_after_s,
-        )
 
     @property
     def entry_js(self) -> str:

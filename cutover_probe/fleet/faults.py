@@ -18,7 +18,29 @@ FEED_BYTES = 52_000
 
 
 @dataclass(frozen=True)
-class ControlFaults:
+class HostileFaults:
+    """Transport and protocol faults any service can show, each on the paths it names.
+
+    The defaults are healthy. Every service's faults are these plus its own, so the shared
+    middleware in common.py takes a service's faults as they are.
+    """
+
+    reset_paths: frozenset[str] = frozenset()
+    trickle_paths: frozenset[str] = frozenset()
+    huge_paths: frozenset[str] = frozenset()
+    invalid_json_paths: frozenset[str] = frozenset()
+    wrong_content_type_paths: frozenset[str] = frozenset()
+    # A 302 to the same path on the fleet's other host (``Fleet.urls["REDIRECT_TARGET_URL"]``).
+    redirect_paths: frozenset[str] = frozenset()
+    redirect_loop_paths: frozenset[str] = frozenset()
+    throttle_paths: frozenset[str] = frozenset()
+    throttle_times: int = 1
+    throttle_status: int = 429
+    retry_after_s: float = 0.2
+
+
+@dataclass(frozen=True)
+class ControlFaults(HostileFaults):
     """How one control service (staging or prod) misbehaves; defaults are healthy."""
 
     latency_ms: float = 0.0
@@ -47,25 +69,12 @@ class ControlFaults:
     ttfb_trickle_ms: float = 0.0
     chat_new_location: bool = True
     settings_update_status: int = 200
-    # Hostile transport and protocol faults, each on the paths it names (see common.py).
-    reset_paths: frozenset[str] = frozenset()
-    trickle_paths: frozenset[str] = frozenset()
-    huge_paths: frozenset[str] = frozenset()
-    invalid_json_paths: frozenset[str] = frozenset()
-    wrong_content_type_paths: frozenset[str] = frozenset()
-    # A 302 to the same path on the fleet's other host (``Fleet.urls["REDIRECT_TARGET_URL"]``).
-    redirect_paths: frozenset[str] = frozenset()
-    redirect_loop_paths: frozenset[str] = frozenset()
-    throttle_paths: frozenset[str] = frozenset()
-    throttle_times: int = 1
-    throttle_status: int = 429
-    retry_after_s: float = 0.2
     # A careless server: its 401s (and the sync-token route's errors) repeat the token sent.
     echo_token_in_errors: bool = False
 
 
 @dataclass(frozen=True)
-class RuntimeFaults:
+class RuntimeFaults(HostileFaults):
     """How one runtime service (staging or prod) misbehaves; defaults are healthy."""
 
     latency_ms: float = 0.0
@@ -78,14 +87,6 @@ class RuntimeFaults:
     event_status: int | None = None
     read_status: int | None = None
     hang_paths: frozenset[str] = frozenset()
-    # The hostile faults the runtime shares with the control service (see ControlFaults).
-    reset_paths: frozenset[str] = frozenset()
-    trickle_paths: frozenset[str] = frozenset()
-    invalid_json_paths: frozenset[str] = frozenset()
-    throttle_paths: frozenset[str] = frozenset()
-    throttle_times: int = 1
-    throttle_status: int = 429
-    retry_after_s: float = 0.2
 
 
 GoogleApi = Literal["run", "logging", "storage"]

@@ -17,7 +17,6 @@ from aiohttp import web
 
 from .common import (
     HangingHandlers,
-    HostileFaults,
     Recorder,
     common_middleware,
     iso,
@@ -90,15 +89,7 @@ class RuntimeService:
                     latency_ms=self.faults.latency_ms,
                     jitter_ms=self.faults.jitter_ms,
                     hang_paths=self.faults.hang_paths,
-                    hostile=HostileFaults(
-                        reset_paths=self.faults.reset_paths,
-                        trickle_paths=self.faults.trickle_paths,
-                        invalid_json_paths=self.faults.invalid_json_paths,
-                        throttle_paths=self.faults.throttle_paths,
-                        throttle_times=self.faults.throttle_times,
-                        throttle_status=self.faults.throttle_status,
-                        retry_after_s=self.faults.retry_after_s,
-                    ),
+                    hostile=self.faults,
                 )
             ]
         )
