@@ -9,6 +9,7 @@ interrupt cancels every probe (and so kills every subprocess group) before the r
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import ssl
@@ -96,7 +97,8 @@ async def execute(
     needs_http = any(KINDS[p.check.kind].uses_http for p in to_run)
     trust = trust_store(settings) if settings.ca_bundle is not None else None
     limiter = anyio.Semaphore(settings.max_parallel_checks or max(len(to_run), 1))
-    async with _http_session(settings, needs_http) as session, anyio.create_task_group() as group:
+    session_cm = _http_session(settings, needs_http, trust)
+    async with session_cm as session, anyio.create_task_group() as group:
         if settings.handle_signals:
 
             async def watch_signals() -> None:
@@ -284,18 +286,25 @@ def _outcome(
 
 def trust_store(settings: RunSettings) -> ssl.SSLContext:
     """Verification always on: the system's CAs, plus --ca-bundle for private ones."""
+    return _trust_store(settings.ca_bundle)
+
+
+@functools.lru_cache(maxsize=4)
+def _trust_store(ca_bundle: Path | None) -> ssl.SSLContext:
+    # Cached: the workflow checks the bundle before anything runs, the engine then uses it;
+    # loading the system's CA store twice costs tens of milliseconds.
     context = ssl.create_default_context()
-    if settings.ca_bundle is not None:
+    if ca_bundle is not None:
         try:
-            context.load_verify_locations(cafile=str(settings.ca_bundle))
+            context.load_verify_locations(cafile=str(ca_bundle))
         except (OSError, ssl.SSLError) as exc:
-            raise UsageError(f"--ca-bundle {settings.ca_bundle}: {exc}") from None
+            raise UsageError(f"--ca-bundle {ca_bundle}: {exc}") from None
     return context
 
 
 @contextlib.asynccontextmanager
 async def _http_session(
-    settings: RunSettings, needed: bool
+    settings: RunSettings, needed: bool, trust: ssl.SSLContext | None
 ) -> AsyncIterator[aiohttp.ClientSession | None]:
     """One session per run; aiohttp is imported only when an HTTP check runs."""
     if not needed:
@@ -308,7 +317,8 @@ async def _http_session(
     connector = aiohttp.TCPConnector(
         limit=settings.total_limit,
         limit_per_host=settings.per_host_limit,
-        ssl=trust_store(settings),
+        # Without --ca-bundle, aiohttp's own verifying context (built at its import) serves.
+        ssl=trust if trust is not None else True,
         resolver=StaticResolver(settings.resolve) if settings.resolve else None,
     )
     headers: dict[str, Any] = {"User-Agent": "cutover-probe"}

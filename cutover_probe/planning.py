@@ -278,6 +278,19 @@ def _skip_reason(
     return None
 
 
+def _request_label(item: Mapping[str, Any]) -> str:
+    """``GET /path`` for a step or a comparison, plus the fields it compares (lists of names;
+    a step's json is a request body, not a list, so it adds nothing)."""
+    label = f"{item.get('method', 'GET')} {item.get('path') or item.get('url')}"
+    compared = [
+        str(name)
+        for key in ("json", "headers")
+        if isinstance(item.get(key), list)
+        for name in item[key]
+    ]
+    return f"{label} [{', '.join(compared)}]" if compared else label
+
+
 def describe(template: str, params: Mapping[str, Any]) -> str:
     """The command column: what ran, readable and secret-free (secrets format as a mask)."""
     fields: dict[str, Any] = {}
@@ -286,15 +299,7 @@ def describe(template: str, params: Mapping[str, Any]) -> str:
             fields[name] = value
             fields[f"{name}_state"] = "set" if value else "unset"
         elif isinstance(value, list) and all(isinstance(item, dict) for item in value):
-            fields[name] = ", ".join(
-                f"{item.get('method', 'GET')} {item.get('path') or item.get('url')}"
-                + (
-                    f" [{', '.join([*item.get('json', []), *item.get('headers', [])])}]"
-                    if name == "compare"
-                    else ""
-                )
-                for item in value
-            )
+            fields[name] = ", ".join(_request_label(item) for item in value)
         elif isinstance(value, list):
             fields[name] = shlex.join(str(item) for item in value)
         else:

@@ -61,12 +61,9 @@ def first_image(containers: Any) -> str:
 
 
 def _age_s(moment: Any) -> float | None:
-    if not moment:
+    if not isinstance(moment, datetime):
         return None
-    stamp = moment if isinstance(moment, datetime) else None
-    if stamp is None:
-        return None
-    return (datetime.now(UTC) - stamp.astimezone(UTC)).total_seconds()
+    return (datetime.now(UTC) - moment.astimezone(UTC)).total_seconds()
 
 
 async def run_drift(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:

@@ -215,13 +215,13 @@ async def run(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
     quiet = samples * len(steps) > LOG_EVERY_REQUEST_UP_TO
     limiter = anyio.Semaphore(concurrency)
 
-    async def one_sample(index: int) -> None:
+    async def one_sample() -> None:
         async with limiter:
             await _run_sample(ctx, steps, base_url, token, measures, quiet)
 
     async with anyio.create_task_group() as group:
-        for index in range(samples):
-            group.start_soon(one_sample, index)
+        for _ in range(samples):
+            group.start_soon(one_sample)
 
     problems: list[str] = []
     for step in steps:
