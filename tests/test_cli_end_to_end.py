@@ -314,12 +314,16 @@ def test_bad_compare_to_and_ca_bundle_exit_2_before_probing(
     empty.mkdir()
     not_pem = tmp_path / "ca.pem"
     not_pem.write_text("not a certificate")
-    for args in (["--compare-to", str(empty)], ["--ca-bundle", str(not_pem)]):
-        out = tmp_path / f"r{len(args[0])}"
+    cases = [
+        (["--compare-to", str(empty)], f"{empty}: no results.json (not a cutover-probe report)"),
+        (["--ca-bundle", str(not_pem)], f"--ca-bundle {not_pem}: "),
+    ]
+    for position, (args, message) in enumerate(cases):
+        out = tmp_path / f"r{position}"
         before = len(fleet_thread.requests)
         env = fleet_environ(fleet_thread, checkout, OUTPUT_DIR=str(out))
         result = run_cli("run", *args, env=env, cwd=checkout.root)
         assert result.returncode == 2, result.stderr
-        assert args[0] in result.stderr or "no results.json" in result.stderr
+        assert result.stderr.startswith(f"cutover-probe: error: {message}")
         assert len(fleet_thread.requests) == before, "nothing was probed"
         assert not out.exists()

@@ -10,7 +10,7 @@ from cutover_probe.model import Status
 from cutover_probe.policy import Row, decide
 
 
-def row(required: bool, status: Status, index: int = 0) -> Row:
+def row(required: bool, status: Status) -> Row:
     return required, status
 
 
@@ -31,7 +31,7 @@ BLOCKS = {
 )
 def test_policy_table(required: bool, status: Status, gating: bool) -> None:
     # A passing required check beside it, so the matrix is never empty of required checks.
-    rows = [row(True, Status.PASSED, 0), row(required, status, 1)]
+    rows = [row(True, Status.PASSED), row(required, status)]
     verdict = decide(rows, gating=gating, interrupted=False)
     blocked = BLOCKS[(required, status)]
     assert verdict.overall == ("failed" if blocked else "passed")
@@ -45,12 +45,12 @@ def test_policy_table(required: bool, status: Status, gating: bool) -> None:
 
 def test_counts_match_the_seed_summary_bullets() -> None:
     rows = [
-        row(True, Status.PASSED, 0),
-        row(True, Status.FAILED, 1),
-        row(False, Status.FAILED, 2),
-        row(True, Status.SKIPPED, 3),
-        row(False, Status.SKIPPED, 4),
-        row(False, Status.PASSED, 5),
+        row(True, Status.PASSED),
+        row(True, Status.FAILED),
+        row(False, Status.FAILED),
+        row(True, Status.SKIPPED),
+        row(False, Status.SKIPPED),
+        row(False, Status.PASSED),
     ]
     verdict = decide(rows, gating=True, interrupted=False)
     counts = verdict.counts
