@@ -22,6 +22,7 @@ VARIABLE_TYPES = ("url", "string", "secret", "flag", "path")
 BUILTIN_VARIABLES = ("REPO_ROOT",)
 REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 CHECK_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 CHECK_KEYS = {
     "id",
     "kind",
@@ -279,6 +280,12 @@ def _check_param(
             raise ConfigError(source, key, "expected a list of strings")
         for item in value:
             _check_references(item, spec, variables, source, key)
+        return value
+    if spec.type == "names":
+        if not isinstance(value, list) or not all(
+            isinstance(v, str) and VARIABLE_NAME.fullmatch(v) for v in value
+        ):
+            raise ConfigError(source, key, "expected a list of environment variable names")
         return value
     if spec.type == "table":
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):

@@ -47,6 +47,7 @@ class RunSettings:
     ca_bundle: Path | None = None  # extra trusted CAs, on top of the system's
     resolve: Mapping[str, str] = field(default_factory=dict)  # host -> address ("" fails DNS)
     max_parallel_checks: int | None = None  # None: all at once (1 gives a sequential run)
+    lane_output_dir: Path | None = None  # where lanes stream their full output (report.py)
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,7 @@ async def execute(
                         session=session,
                         request_timeout_s=settings.request_timeout_s,
                         on_line=on_line,
+                        spool_dir=settings.lane_output_dir,
                     )
                     checks.start_soon(_limited, limiter, planned, ctx, started, finish, on_start)
 

@@ -33,6 +33,9 @@ from cutover_probe.secrets import Redactor
 TSV_HEADER = ("check_id", "required", "status", "description", "log_path", "command")
 RESULTS_SCHEMA = "cutover-probe/results/v1"
 REPORT_FILES = ("results.tsv", "SUMMARY.md", "results.json", "report.html")
+# Lanes stream their full output here during the run (already redacted); the log writer copies
+# each into logs/<check>.log between its header and footer, then removes the folder.
+LANE_OUTPUT_DIR = ".lane-output"
 
 Document = dict[str, Any]
 
@@ -162,14 +165,19 @@ def redacted(value: Any, redact: Redactor) -> Any:
 
 def _write_logs(directory: Path, checks: Sequence[Mapping[str, Any]], redact: Redactor) -> None:
     """All logs into a fresh hidden directory, which then replaces the empty logs/ at once:
-    one rename instead of a thousand, and never a half-written log in logs/."""
+    one rename instead of a thousand, and never a half-written log in logs/. A lane's log
+    takes its full output from the lane's transcript, streamed, never held in memory."""
     staging = Path(tempfile.mkdtemp(prefix=".logs.", dir=directory))
+    transcripts = directory / LANE_OUTPUT_DIR
     try:
         for check in checks:
-            (staging / Path(check["log_path"]).name).write_text(
-                redact(render_log(check)), encoding="utf-8"
-            )
-            os.chmod(staging / Path(check["log_path"]).name, 0o666 & ~_umask())
+            name = Path(check["log_path"]).name
+            transcript = transcripts / name
+            if check["status"] != Status.SKIPPED.value and transcript.is_file():
+                _write_lane_log(staging / name, check, transcript, redact)
+            else:
+                (staging / name).write_text(redact(render_log(check)), encoding="utf-8")
+            os.chmod(staging / name, 0o666 & ~_umask())
         os.chmod(staging, 0o777 & ~_umask())
         target = directory / "logs"
         if target.is_dir() and not any(target.iterdir()):
@@ -183,6 +191,17 @@ def _write_logs(directory: Path, checks: Sequence[Mapping[str, Any]], redact: Re
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    shutil.rmtree(transcripts, ignore_errors=True)
+
+
+def _write_lane_log(
+    path: Path, check: Mapping[str, Any], transcript: Path, redact: Redactor
+) -> None:
+    """Header, the transcript as the lane wrote it (redacted as it streamed), footer."""
+    with path.open("wb") as out, transcript.open("rb") as source:
+        out.write(redact("\n".join(log_header(check)) + "\n").encode("utf-8"))
+        shutil.copyfileobj(source, out, 1024 * 1024)
+        out.write(redact("\n".join(log_footer(check)) + "\n").encode("utf-8"))
 
 
 def write_text(path: Path, text: str, redact: Redactor) -> None:
@@ -238,18 +257,25 @@ def render_tsv(doc: Document) -> str:
 
 
 def render_log(check: Mapping[str, Any]) -> str:
-    header = [
+    skipped = check["status"] == Status.SKIPPED.value
+    body = [] if skipped else list(check["evidence"])
+    return "\n".join([*log_header(check), *body, *log_footer(check)]) + "\n"
+
+
+def log_header(check: Mapping[str, Any]) -> list[str]:
+    return [
         f"# {check['id']} ({required_label(check)}): {check['description']}",
         f"# command: {check['command']}",
     ]
-    skipped = check["status"] == Status.SKIPPED.value
+
+
+def log_footer(check: Mapping[str, Any]) -> list[str]:
     footer = [f"# status: {check['status']}"]
     if check["reason"]:
         footer.append(f"# reason: {check['reason']}")
-    if not skipped:
+    if check["status"] != Status.SKIPPED.value:
         footer.append(f"# duration: {check['duration_ms']:.0f} ms, attempts: {check['attempts']}")
-    body = [] if skipped else list(check["evidence"])
-    return "\n".join([*header, *body, *footer]) + "\n"
+    return footer
 
 
 def md(text: str) -> str:

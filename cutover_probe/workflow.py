@@ -6,7 +6,7 @@ alone; `run`, `demo` and `quick` are callers of `run_matrix`, `merge` of `merge_
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
@@ -19,6 +19,7 @@ from cutover_probe.model import Status
 from cutover_probe.planning import Plan, Selection, build_plan
 from cutover_probe.policy import Verdict, decide
 from cutover_probe.report import (
+    LANE_OUTPUT_DIR,
     Document,
     Report,
     build_document,
@@ -105,11 +106,14 @@ async def run_matrix(request: RunRequest, out: TextIO | None = None) -> RunSumma
         checks=len(plan.checks),
     )
     console.start(plan.checks)
+    settings = request.settings
+    if request.write_files:
+        settings = replace(settings, lane_output_dir=directory / LANE_OUTPUT_DIR)
     try:
         result = await execute(
             plan,
             request.environ,
-            request.settings,
+            settings,
             on_finish=console.check_finished,
             on_line=console.line if request.show_lines else None,
             on_start=console.check_started,

@@ -31,6 +31,7 @@ ParamType = Literal[
     "budgets",
     "comparisons",
     "path",
+    "names",
 ]
 Runner = Callable[["ProbeContext", Mapping[str, Any]], Awaitable[str | None]]
 
@@ -192,6 +193,12 @@ KINDS: dict[str, Kind] = {
                 ),
                 "cwd": Param("string", required=False, default="${REPO_ROOT}"),
                 "env": Param("table", required=False, default={}, help="extra variables"),
+                "pass_env": Param(
+                    "names",
+                    required=False,
+                    default=[],
+                    help="variables passed on although they look secret (docs/checks.md)",
+                ),
                 "kill_grace": Param("duration", required=False, default="1s"),
             },
             command="{argv}",

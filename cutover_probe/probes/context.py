@@ -38,6 +38,9 @@ class ProbeContext:
     deadline: float | None = None  # monotonic time by which the check must have its verdict
     ssl_context: ssl.SSLContext | None = None  # the run's trust store (--ca-bundle)
     resolve: Mapping[str, str] = field(default_factory=dict)  # --resolve HOST:ADDRESS
+    # Where lanes stream their full output (the report makes it logs/<check>.log); None: no
+    # report is written, the output is kept only as the evidence's excerpt.
+    spool_dir: Path | None = None
 
     def log(self, line: str) -> None:
         """Append one evidence line; redacted now, so nothing unredacted is ever held for output."""
