@@ -1,6 +1,7 @@
 """The command line. One boundary maps what went wrong to exit codes (pre-commit's error
 handler): 0 GO or baseline, 1 NO-GO, 2 bad usage/config/environment, 130 interrupted, 3 an
-internal error (with a redacted traceback file, never a secret on the terminal).
+internal error (with a redacted traceback file, never a secret on the terminal), 4 the run
+finished but an artifact (named on stderr) could not be written.
 
 Each command lives in its own module under `commands/`. Start-up matters (`--help` must be
 instant), so heavy modules load inside the commands, never here.
@@ -20,10 +21,11 @@ from typing import ParamSpec
 import asyncclick as click
 
 from cutover_probe import __version__
-from cutover_probe.errors import UsageError
+from cutover_probe.errors import ReportIncomplete, UsageError
 
 P = ParamSpec("P")
 EXIT_CRASH = 3
+EXIT_REPORT_INCOMPLETE = 4
 
 
 def boundary(command: Callable[P, Awaitable[int]]) -> Callable[P, Awaitable[None]]:
@@ -34,6 +36,14 @@ def boundary(command: Callable[P, Awaitable[int]]) -> Callable[P, Awaitable[None
         except UsageError as exc:
             click.echo(f"cutover-probe: error: {exc}", err=True)
             code = 2
+        except ReportIncomplete as exc:
+            for artifact, why in exc.failed:
+                click.echo(f"cutover-probe: error: {artifact} not written: {why}", err=True)
+            click.echo(
+                "cutover-probe: the verdict above stands; every other artifact was written",
+                err=True,
+            )
+            code = EXIT_REPORT_INCOMPLETE
         except KeyboardInterrupt:
             click.echo("cutover-probe: interrupted", err=True)
             code = 130

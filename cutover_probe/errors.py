@@ -3,6 +3,7 @@
     UsageError            exit 2: bad flags, a bad config file, a bad environment value
     ├── ConfigError       names the file, the key, and what is wrong
     └── EnvironmentError_ names the variable and what is wrong
+    ReportIncomplete      exit 4: the run finished, but an artifact could not be written
     CheckFailed           one check's failure; the message is the report's reason column
     ├── ProbeTimeout      a request got no answer in time (a check's own deadline is
     │                     reported by the scheduler as "deadline exceeded")
@@ -33,6 +34,14 @@ class EnvironmentError_(UsageError):
     def __init__(self, variable: str, problem: str) -> None:
         self.variable = variable
         super().__init__(f"environment variable {variable}: {problem}")
+
+
+class ReportIncomplete(Exception):
+    """After probing: some artifacts were written, these were not. Exit 4, each named."""
+
+    def __init__(self, failed: list[tuple[str, str]]) -> None:
+        self.failed = failed
+        super().__init__("; ".join(f"{artifact}: {why}" for artifact, why in failed))
 
 
 class CheckFailed(Exception):

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from cutover_probe.engine import RunSettings, execute
+from cutover_probe.errors import ReportIncomplete
 from cutover_probe.model import Check, Matrix, Outcome, PlannedCheck, Status
 from cutover_probe.planning import build_plan
 
@@ -90,30 +91,44 @@ async def run_quick(
 ) -> int:
     from cutover_probe import diagnostics
     from cutover_probe.policy import decide
-    from cutover_probe.report import build_document, claim_output_dir, utc_now, write_report
+    from cutover_probe.report import (
+        LANE_OUTPUT_DIR,
+        build_document,
+        claim_output_dir,
+        release,
+        utc_now,
+        write_report,
+    )
 
     plan = build_plan(quick_matrix(matrix), environ, repo_root)
     diagnostics.use_redactor(plan.redactor)
-    if output_dir is not None:
-        claim_output_dir(output_dir)
-    timestamp = utc_now()
-    result = await execute(plan, environ, settings)
-    rows = list(zip(plan.checks, result.outcomes, strict=True))
-    print(plan.redactor(render_table(rows)), file=out, flush=True)
-    if result.interrupted:
-        return 130
-    not_ready = [p.id for p, o in rows if o.status in (Status.FAILED, Status.CANCELLED)]
-    print(
-        f"[quick] {'not ready: ' + ', '.join(not_ready) if not_ready else 'all ready'} "
-        f"({result.wall_s:.2f}s)",
-        file=out,
-        flush=True,
-    )
-    if output_dir is not None:
-        verdict = decide(
-            [(p.check.required, o.status) for p, o in rows], gating=True, interrupted=False
+    claim = claim_output_dir(output_dir) if output_dir is not None else None
+    try:
+        timestamp = utc_now()
+        if output_dir is not None:
+            settings = dataclasses.replace(settings, lane_output_dir=output_dir / LANE_OUTPUT_DIR)
+        result = await execute(plan, environ, settings)
+        rows = list(zip(plan.checks, result.outcomes, strict=True))
+        print(plan.redactor(render_table(rows)), file=out, flush=True)
+        if result.interrupted:
+            return 130
+        not_ready = [p.id for p, o in rows if o.status in (Status.FAILED, Status.CANCELLED)]
+        print(
+            f"[quick] {'not ready: ' + ', '.join(not_ready) if not_ready else 'all ready'} "
+            f"({result.wall_s:.2f}s)",
+            file=out,
+            flush=True,
         )
-        doc = build_document(plan, rows, verdict, timestamp, result.wall_s)
-        write_report(output_dir, doc, plan.redactor)
-        print(f"[quick] report: {output_dir}", file=out, flush=True)
+        if output_dir is not None:
+            verdict = decide(
+                [(p.check.required, o.status) for p, o in rows], gating=True, interrupted=False
+            )
+            doc = build_document(plan, rows, verdict, timestamp, result.wall_s)
+            report = write_report(output_dir, doc, plan.redactor)
+            print(f"[quick] report: {output_dir}", file=out, flush=True)
+            if report.failed:
+                raise ReportIncomplete(list(report.failed))
+    finally:
+        if claim is not None:
+            release(claim)
     return 1 if not_ready else 0

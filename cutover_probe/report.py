@@ -13,11 +13,12 @@ give a byte-identical file (its command column does name the targets: base URLs,
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +37,7 @@ REPORT_FILES = ("results.tsv", "SUMMARY.md", "results.json", "report.html")
 # Lanes stream their full output here during the run (already redacted); the log writer copies
 # each into logs/<check>.log between its header and footer, then removes the folder.
 LANE_OUTPUT_DIR = ".lane-output"
+LOCK_FILE = ".cutover-probe.lock"
 
 Document = dict[str, Any]
 
@@ -46,22 +48,98 @@ class Report:
     results_tsv: Path
     summary_md: Path
     results_json: Path
+    failed: tuple[tuple[str, str], ...] = ()  # (artifact, why) of what could not be written
 
 
-def claim_output_dir(directory: Path) -> None:
-    """Refuse, before anything runs, a directory that already holds a report."""
+@dataclass(frozen=True)
+class Claim:
+    """An output directory held by this run: an exclusive ``flock`` on its lock file, taken
+    before anything is probed and kept until the report is written (or the process ends, which
+    releases it even after a kill -9)."""
+
+    directory: Path
+    fd: int
+
+
+def claim_output_dir(directory: Path) -> Claim:
+    """Refuse, before anything runs, a directory we could not write a whole report into: one
+    that holds a report, is in use by another run, is not writable, or whose logs/ is not a
+    plain writable directory. Every refusal is exit 2 naming the path."""
     if directory.exists() and not directory.is_dir():
         raise UsageError(f"output directory {directory} exists and is not a directory")
-    for name in REPORT_FILES:
-        if (directory / name).exists():
-            raise UsageError(
-                f"output directory {directory} already holds a report ({name}); "
-                "choose an empty or new directory"
-            )
     try:
-        (directory / "logs").mkdir(parents=True, exist_ok=True)
+        directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(f"cannot create {directory}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot create output directory {directory}: {_why(exc)}") from None
+    claim = _lock(directory)
+    try:
+        for name in REPORT_FILES:
+            if (directory / name).exists():
+                raise UsageError(
+                    f"output directory {directory} already holds a report ({name}); "
+                    "choose an empty or new directory"
+                )
+        _check_logs_dir(directory / "logs")
+    except BaseException:
+        release(claim)
+        raise
+    return claim
+
+
+def _lock(directory: Path) -> Claim:
+    """O_CREAT then flock, not O_EXCL alone: a lock file left by a killed run must not block
+    the directory forever. The inode check catches a lock file removed by the run that held it
+    between our open and our flock."""
+    path = directory / LOCK_FILE
+    for _ in range(3):
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise UsageError(f"output directory {directory} is not writable: {_why(exc)}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise UsageError(
+                f"output directory {directory} is in use by another run (it holds the lock "
+                f"on {path}); choose another directory"
+            ) from None
+        except OSError:
+            pass  # a file system without locks (some NFS): claim without one
+        try:
+            same = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            return Claim(directory, fd)
+        os.close(fd)
+    raise UsageError(f"output directory {directory} is in use by another run ({path})")
+
+
+def release(claim: Claim) -> None:
+    """Remove the lock file, then let go of the lock: a run waiting on this inode finds it gone."""
+    with contextlib.suppress(OSError):
+        if os.stat(claim.directory / LOCK_FILE).st_ino == os.fstat(claim.fd).st_ino:
+            os.unlink(claim.directory / LOCK_FILE)
+    with contextlib.suppress(OSError):
+        os.close(claim.fd)
+
+
+def _check_logs_dir(logs: Path) -> None:
+    if logs.is_symlink():
+        raise UsageError(f"{logs} is a symbolic link; a report writes its logs into a real folder")
+    if logs.exists() and not logs.is_dir():
+        raise UsageError(f"{logs} exists and is not a directory")
+    try:
+        logs.mkdir(exist_ok=True)
+        with tempfile.TemporaryFile(dir=logs):
+            pass
+    except OSError as exc:
+        raise UsageError(f"cannot write into {logs}: {_why(exc)}") from None
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or str(exc)
 
 
 def log_path(check_id: str) -> str:
@@ -134,22 +212,44 @@ def verdict_document(verdict: Verdict) -> dict[str, Any]:
 def write_report(
     directory: Path, doc: Document, redact: Redactor, previous: Document | None = None
 ) -> Report:
-    """Every file of a report; ``previous`` (an earlier report) feeds report.html's changes."""
+    """Every file of a report; ``previous`` (an earlier report) feeds report.html's changes.
+
+    One artifact that cannot be rendered or written (a full disk, a renderer bug) does not cost
+    the others: each is attempted, results.tsv last, and the failures come back in
+    ``Report.failed`` for the caller to name (exit 4)."""
     from cutover_probe.htmlreport import render_html
 
     # Redact the values themselves before any format escapes them: a token holding '"' or '<'
     # would no longer match once JSON or HTML had rewritten it. The writer redacts again.
     doc = redacted(doc, redact)
     previous = redacted(previous, redact) if previous is not None else None
-    _write_logs(directory, doc["checks"], redact)
     tsv = directory / "results.tsv"
     summary = directory / "SUMMARY.md"
     results = directory / "results.json"
-    _write(results, json.dumps(doc, indent=2, default=str) + "\n", redact)
-    _write(summary, render_summary(doc), redact)
-    _write(directory / "report.html", render_html(doc, previous), redact)
-    _write(tsv, render_tsv(doc), redact)
-    return Report(directory, tsv, summary, results)
+    failed: list[tuple[str, str]] = []
+    attempt(failed, "logs/", lambda: _write_logs(directory, doc["checks"], redact))
+    attempt(
+        failed,
+        "results.json",
+        lambda: _write(results, json.dumps(doc, indent=2, default=str) + "\n", redact),
+    )
+    attempt(failed, "SUMMARY.md", lambda: _write(summary, render_summary(doc), redact))
+    attempt(
+        failed,
+        "report.html",
+        lambda: _write(directory / "report.html", render_html(doc, previous), redact),
+    )
+    attempt(failed, "results.tsv", lambda: _write(tsv, render_tsv(doc), redact))
+    return Report(directory, tsv, summary, results, tuple(failed))
+
+
+def attempt(failed: list[tuple[str, str]], artifact: str, write: Callable[[], None]) -> None:
+    """Write one artifact; a failure is recorded (artifact, why), never raised."""
+    try:
+        write()
+    except Exception as exc:  # any renderer bug or OSError: the other artifacts still get written
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        failed.append((artifact, f"{type(exc).__name__}: {why}"))
 
 
 def redacted(value: Any, redact: Redactor) -> Any:

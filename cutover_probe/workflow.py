@@ -5,6 +5,7 @@ alone; `run`, `demo` and `quick` are callers of `run_matrix`, `merge` of `merge_
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -14,7 +15,7 @@ from cutover_probe import diagnostics
 from cutover_probe.config import load_matrix
 from cutover_probe.console import Console, make_console
 from cutover_probe.engine import RunResult, RunSettings, execute, trust_store
-from cutover_probe.errors import UsageError
+from cutover_probe.errors import ReportIncomplete, UsageError
 from cutover_probe.model import Status
 from cutover_probe.planning import Plan, Selection, build_plan
 from cutover_probe.policy import Verdict, decide
@@ -22,10 +23,12 @@ from cutover_probe.report import (
     LANE_OUTPUT_DIR,
     Document,
     Report,
+    attempt,
     build_document,
     claim_output_dir,
     load_document,
     previous_report,
+    release,
     utc_now,
     verdict_document,
     write_report,
@@ -92,9 +95,23 @@ async def run_matrix(request: RunRequest, out: TextIO | None = None) -> RunSumma
     # Everything that can be wrong with the input fails here, before anything is probed.
     if request.settings.ca_bundle is not None:
         trust_store(request.settings)
+    check_outputs(request.outputs)
     previous = earlier_report(request.compare_to, directory) if request.write_files else None
-    if request.write_files:
-        claim_output_dir(directory)
+    claim = claim_output_dir(directory) if request.write_files else None
+    try:
+        return await _probe_and_write(request, plan, directory, previous, out)
+    finally:
+        if claim is not None:
+            release(claim)
+
+
+async def _probe_and_write(
+    request: RunRequest,
+    plan: Plan,
+    directory: Path,
+    previous: Document | None,
+    out: TextIO | None,
+) -> RunSummary:
     timestamp = utc_now()
     console = make_console(
         quiet=request.quiet, redact=plan.redactor, environ=request.environ, out=out
@@ -128,10 +145,14 @@ async def run_matrix(request: RunRequest, out: TextIO | None = None) -> RunSumma
     )
     doc = build_document(plan, rows, verdict, timestamp, result.wall_s, result.domains, plan.shard)
     report = None
+    failed: list[tuple[str, str]] = []
     if request.write_files:
         report = write_report(directory, doc, plan.redactor, previous)
-    write_ci_outputs(doc, request.outputs, plan.redactor, console)
+        failed += report.failed
+    failed += write_ci_outputs(doc, request.outputs, plan.redactor)
     tell(console, doc, report, result.wall_s)
+    if failed:
+        raise ReportIncomplete(failed)
     return RunSummary(plan=plan, result=result, verdict=verdict, document=doc, report=report)
 
 
@@ -141,17 +162,50 @@ def earlier_report(compare_to: Path | None, directory: Path) -> Document | None:
     return previous_report(directory)
 
 
-def write_ci_outputs(doc: Document, outputs: Outputs, redact: Redactor, console: Console) -> None:
-    from cutover_probe.ci import render_junit, render_step_summary
-
+def check_outputs(outputs: Outputs) -> None:
+    """The CI outputs, tried before anything is probed: a run that could not write them must
+    not spend half an hour first. Exit 2 naming the path."""
     if outputs.junit is not None:
-        write_text(outputs.junit, render_junit(doc), redact)
+        path = outputs.junit
+        if path.is_dir():
+            raise UsageError(f"--junit {path}: is a directory")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=path.parent):
+                pass
+        except OSError as exc:
+            raise UsageError(f"--junit {path}: cannot write there: {_why(exc)}") from None
     if outputs.step_summary is not None:
         try:
-            with outputs.step_summary.open("a", encoding="utf-8") as handle:
-                handle.write(redact(render_step_summary(doc)))
+            with outputs.step_summary.open("a", encoding="utf-8"):
+                pass
         except OSError as exc:
-            console.say(f"[matrix] could not append to GITHUB_STEP_SUMMARY: {exc}")
+            raise UsageError(
+                f"GITHUB_STEP_SUMMARY={outputs.step_summary}: cannot append to it: {_why(exc)}"
+            ) from None
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def write_ci_outputs(doc: Document, outputs: Outputs, redact: Redactor) -> list[tuple[str, str]]:
+    """junit.xml and the step summary; what could not be written comes back (artifact, why)."""
+    from cutover_probe.ci import render_junit, render_step_summary
+
+    failed: list[tuple[str, str]] = []
+    if outputs.junit is not None:
+        junit = outputs.junit
+        attempt(failed, f"--junit {junit}", lambda: write_text(junit, render_junit(doc), redact))
+    if outputs.step_summary is not None:
+        summary = outputs.step_summary
+
+        def append() -> None:
+            with summary.open("a", encoding="utf-8") as handle:
+                handle.write(redact(render_step_summary(doc)))
+
+        attempt(failed, f"GITHUB_STEP_SUMMARY={summary}", append)
+    return failed
 
 
 def tell(console: Console, doc: Document, report: Report | None, wall_s: float | None) -> None:
@@ -231,12 +285,19 @@ def merge_reports(
         "merged_from": [str(by_index[k]) for k in sorted(by_index)],
         "checks": ordered,
     }
-    claim_output_dir(directory)
-    redact = Redactor()
-    report = write_report(directory, merged, redact, earlier_report(compare_to, directory))
-    console = make_console(quiet=False, redact=redact, environ=environ, out=out)
-    write_ci_outputs(merged, outputs, redact, console)
-    tell(console, merged, report, None)
+    check_outputs(outputs)
+    previous = earlier_report(compare_to, directory)
+    claim = claim_output_dir(directory)
+    try:
+        redact = Redactor()
+        report = write_report(directory, merged, redact, previous)
+        console = make_console(quiet=False, redact=redact, environ=environ, out=out)
+        failed = [*report.failed, *write_ci_outputs(merged, outputs, redact)]
+        tell(console, merged, report, None)
+    finally:
+        release(claim)
+    if failed:
+        raise ReportIncomplete(failed)
     return merged
 
 
