@@ -31,7 +31,6 @@ from cutover_probe.errors import CheckFailed
 from cutover_probe.probes import reaper
 from cutover_probe.probes.context import ProbeContext
 from cutover_probe.probes.output import CHUNK_BYTES, LaneOutput
-from cutover_probe.secrets import Secret
 
 # Names a lane never inherits unless its check lists them in pass_env (docs/checks.md).
 SECRET_NAME = re.compile(
@@ -70,24 +69,19 @@ async def run(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
 
 
 def lane_environment(
-    ctx: ProbeContext, pass_env: list[str], extra: Mapping[str, str | Secret]
+    ctx: ProbeContext, pass_env: list[str], extra: Mapping[str, str]
 ) -> dict[str, str]:
     """The prober's environment minus secrets: every variable whose name looks like a
     credential, and every variable whose value holds a secret the run knows (the matrix's
     `type = "secret"` variables, tokens learned). ``pass_env`` names are passed all the same;
-    ``env`` sets variables explicitly."""
+    ``env`` sets variables explicitly (never to a secret: the config refuses that)."""
     env = {
         name: value
         for name, value in ctx.environ.items()
         if not SECRET_NAME.fullmatch(name) and ctx.redactor(value) == value
     }
     env.update({name: ctx.environ[name] for name in pass_env if name in ctx.environ})
-    env.update(
-        {
-            name: value.reveal() if isinstance(value, Secret) else str(value)
-            for name, value in extra.items()
-        }
-    )
+    env.update(extra)  # the config refuses a secret reference here: those go by pass_env
     return env
 
 

@@ -100,11 +100,17 @@ def lane_processes(root: int, marker: str) -> dict[int, _Proc]:
     table = _processes()
     me = os.getpid()
     members = {p.pid for p in table.values() if p.pid != me and (p.pgid == root or p.pid == root)}
-    members |= {
-        p.pid
+    # As a subreaper, every escaped process is reparented to us: only our children need their
+    # environment read (cheap, and never another user's process). Without, read them all.
+    candidates = [
+        p
         for p in table.values()
-        if p.pid != me and p.state != "Z" and p.pid not in members and _carries(p.pid, marker)
-    }
+        if p.pid != me
+        and p.state != "Z"
+        and p.pid not in members
+        and (not _subreaper or p.ppid == me)
+    ]
+    members |= {p.pid for p in candidates if _carries(p.pid, marker)}
     children: dict[int, list[int]] = {}
     for p in table.values():
         children.setdefault(p.ppid, []).append(p.pid)
