@@ -76,6 +76,8 @@ argv = [
   "sh", "-c",
   "printf 'token=%s\\n' \"$STAGING_CONTROL_ACCESS_TOKEN\"; printf '%s\\n' \"$PROD_CONTROL_ACCESS_TOKEN\" >&2; exit 3",
 ]
+# Lanes inherit no token unless listed: listed here, so the lane can print them.
+pass_env = ["STAGING_CONTROL_ACCESS_TOKEN", "PROD_CONTROL_ACCESS_TOKEN"]
 """
 
 # Characters JSON and HTML escape are in the alphabet on purpose: a token must be masked
