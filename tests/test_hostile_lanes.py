@@ -65,6 +65,11 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def _in_proc(pid: int) -> bool:
+    """Running or a zombie: anything but reaped."""
+    return os.path.exists(f"/proc/{pid}")
+
+
 def _dead_soon(pid: int) -> bool:
     for _ in range(40):  # init reaps what the exited prober left as a zombie
         if not _alive(pid):
@@ -172,35 +177,48 @@ def test_a_setsid_child_holding_stdout_does_not_hold_the_lane(tmp_path: Path) ->
     assert _dead_soon(int(pidfile.read_text()))
 
 
+DAEMON = """
+import os, sys, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(devnull, fd)
+        open({pidfile!r} + ".tmp", "w").write(str(os.getpid()))
+        os.rename({pidfile!r} + ".tmp", {pidfile!r})
+        while True:
+            time.sleep(1)
+    os._exit(0)
+os.wait()
+while not os.path.exists({pidfile!r}):
+    time.sleep(0.01)
+print("daemon started")
+"""
+
+
 def test_a_double_forked_daemon_is_dead_after_the_run(tmp_path: Path) -> None:
     pidfile = tmp_path / "daemon.pid"
-    config = hostile_lane(
-        tmp_path,
-        f"""
-        import os, sys, time
-        if os.fork() == 0:
-            os.setsid()
-            if os.fork() == 0:
-                devnull = os.open(os.devnull, os.O_RDWR)
-                for fd in (0, 1, 2):
-                    os.dup2(devnull, fd)
-                open({str(pidfile)!r} + ".tmp", "w").write(str(os.getpid()))
-                os.rename({str(pidfile)!r} + ".tmp", {str(pidfile)!r})
-                while True:
-                    time.sleep(1)
-            os._exit(0)
-        os.wait()
-        while not os.path.exists({str(pidfile)!r}):
-            time.sleep(0.01)
-        print("daemon started")
-        """,
-    )
+    config = hostile_lane(tmp_path, DAEMON.format(pidfile=str(pidfile)))
     out = tmp_path / "report"
     result = run_cli(
         "run", "--config", str(config), env=clean_environ(OUTPUT_DIR=str(out)), cwd=tmp_path
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert _dead_soon(int(pidfile.read_text())), "the daemon outlived the run"
+
+
+@pytest.mark.anyio
+async def test_the_prober_reaps_the_daemons_it_kills(tmp_path: Path) -> None:
+    """Here the test process is the prober: the killed daemon was reparented to it, and no
+    zombie of it is left (its /proc entry is gone)."""
+    pidfile = tmp_path / "daemon.pid"
+    config = hostile_lane(tmp_path, DAEMON.format(pidfile=str(pidfile)))
+    outcomes = await run_in_process(clean_environ(), tmp_path, config)
+    assert outcomes["lane"].status is Status.PASSED, outcomes["lane"].reason
+    assert "daemon started" in outcomes["lane"].evidence
+    daemon = int(pidfile.read_text())
+    assert not _in_proc(daemon), "a zombie of the daemon is left"
 
 
 @pytest.mark.anyio

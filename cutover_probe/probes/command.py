@@ -139,6 +139,7 @@ async def _run_lane(
     except PermissionError:
         raise CheckFailed(f"not executable: {argv[0]}") from None
     note(f"started pid {process.pid} in {cwd}", now=True)
+    lane = reaper.LaneProcesses(process.pid, marker)
     code = -1
     try:
         async with anyio.create_task_group() as group:
@@ -147,7 +148,7 @@ async def _run_lane(
             code = await process.wait()
             # The main process is gone, so the lane is over: what it left behind is killed,
             # which closes their ends of the pipe; then what is in the pipe is read, no longer.
-            await _kill_lane(process, marker, AFTER_EXIT_GRACE_S, note=None)
+            await _kill_lane(process, lane, AFTER_EXIT_GRACE_S, note=None)
             with anyio.move_on_after(DRAIN_S):
                 await reading.wait()
             group.cancel_scope.cancel()
@@ -158,7 +159,7 @@ async def _run_lane(
                     f"check ended before the command: killing process group {process.pid} "
                     "and every process it started"
                 )
-            await _kill_lane(process, marker, grace, note=note)
+            await _kill_lane(process, lane, grace, note=note)
             await process.aclose()
             output.finish()
             ctx.evidence.extend(output.excerpt(where))
@@ -181,20 +182,23 @@ async def _read(process: Process, output: LaneOutput, done: anyio.Event) -> None
 
 
 async def _kill_lane(
-    process: Process, marker: str, grace: float, *, note: Callable[[str], None] | None
+    process: Process,
+    lane: reaper.LaneProcesses,
+    grace: float,
+    *,
+    note: Callable[[str], None] | None,
 ) -> None:
     """SIGTERM every process of the lane, wait out the grace, then SIGKILL what is left (nox's
     shutdown), and reap. The main process, once reaped, is left out: its pid may be reused."""
-    root = process.pid
 
     def exclude() -> int | None:
-        return root if process.returncode is not None else None
+        return process.pid if process.returncode is not None else None
 
-    if not reaper.alive(root, marker, exclude=exclude()):
+    if not lane.alive(exclude=exclude()):
         return
-    reaper.signal_all(root, marker, signal.SIGTERM, exclude=exclude())
+    lane.signal(signal.SIGTERM, exclude=exclude())
     with anyio.move_on_after(grace):
-        while reaper.alive(root, marker, exclude=exclude()):
+        while lane.alive(exclude=exclude()):
             if process.returncode is None:
                 with anyio.move_on_after(0.05):
                     await process.wait()
@@ -202,9 +206,9 @@ async def _kill_lane(
                 await anyio.sleep(0.05)
         return
     if note is not None:
-        note(f"process group {root} ignored SIGTERM for {grace:g}s: sent SIGKILL")
+        note(f"process group {process.pid} ignored SIGTERM for {grace:g}s: sent SIGKILL")
     with anyio.move_on_after(1.0):  # bounded: a fork bomb cannot hold the lane's end
-        while reaper.signal_all(root, marker, signal.SIGKILL, exclude=exclude()):
+        while lane.signal(signal.SIGKILL, exclude=exclude()):
             if process.returncode is None:
                 with anyio.move_on_after(0.01):
                     await process.wait()
@@ -213,7 +217,10 @@ async def _kill_lane(
     if process.returncode is None:
         with anyio.move_on_after(1.0):
             await process.wait()
-    reaper.alive(root, marker, exclude=exclude())  # reaps the last zombies reparented to us
+    for _ in range(50):  # up to 0.5 s for the last zombies to come back to us and be reaped
+        if not lane.remaining(exclude=exclude()):
+            break
+        await anyio.sleep(0.01)
 
 
 def _check_files(required: list[str], cwd: Path) -> None:

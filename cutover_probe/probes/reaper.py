@@ -30,8 +30,6 @@ import os
 import secrets
 import signal
 import sys
-import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,6 +62,7 @@ class _Proc:
     ppid: int
     pgid: int
     state: str
+    start: int  # clock ticks after boot: with the pid, a process's identity (pids are reused)
 
 
 def _processes() -> dict[int, _Proc]:
@@ -81,9 +80,11 @@ def _processes() -> dict[int, _Proc]:
             continue
         # The command name is in parentheses and may itself hold spaces or ')'.
         fields = stat[stat.rfind(")") + 2 :].split()
-        if len(fields) < 3:
+        if len(fields) < 20:
             continue
-        found[int(name)] = _Proc(int(name), int(fields[1]), int(fields[2]), fields[0])
+        found[int(name)] = _Proc(
+            int(name), int(fields[1]), int(fields[2]), fields[0], int(fields[19])
+        )
     return found
 
 
@@ -95,80 +96,83 @@ def _carries(pid: int, marker: str) -> bool:
     return f"{MARKER_VARIABLE}={marker}".encode() in environ.split(b"\0")
 
 
-def lane_processes(root: int, marker: str) -> dict[int, _Proc]:
-    """The lane's live and zombie processes: its group, its tree, and whoever bears its marker."""
-    table = _processes()
-    me = os.getpid()
-    members = {p.pid for p in table.values() if p.pid != me and (p.pgid == root or p.pid == root)}
-    # As a subreaper, every escaped process is reparented to us: only our children need their
-    # environment read (cheap, and never another user's process). Without, read them all.
-    candidates = [
-        p
-        for p in table.values()
-        if p.pid != me
-        and p.state != "Z"
-        and p.pid not in members
-        and (not _subreaper or p.ppid == me)
-    ]
-    members |= {p.pid for p in candidates if _carries(p.pid, marker)}
-    children: dict[int, list[int]] = {}
-    for p in table.values():
-        children.setdefault(p.ppid, []).append(p.pid)
-    frontier = list(members)
-    while frontier:
-        for child in children.get(frontier.pop(), ()):
-            if child not in members and child != me:
-                members.add(child)
-                frontier.append(child)
-    return {pid: table[pid] for pid in members}
+class LaneProcesses:
+    """The processes of one lane, as far as /proc shows them. Mutable on purpose: a process
+    seen once stays the lane's (by pid and start time) after it has left every other trace,
+    for example a killed daemon whose zombie no longer shows its environment."""
 
+    def __init__(self, root: int, marker: str) -> None:
+        self.root = root
+        self.marker = marker
+        self._seen: set[tuple[int, int]] = set()
 
-def _signal(pids: Iterable[int], sig: signal.Signals) -> None:
-    for pid in pids:
+    def find(self) -> dict[int, _Proc]:
+        """The lane's live and zombie processes: its group, its tree, whoever bears its marker,
+        and whoever was found before."""
+        table = _processes()
+        me = os.getpid()
+        members = {
+            p.pid
+            for p in table.values()
+            if p.pid != me and (p.pgid == self.root or (p.pid, p.start) in self._seen)
+        }
+        # As a subreaper, every escaped process is reparented to us: only our children need
+        # their environment read (cheap, and never another user's process). Without, all.
+        candidates = [
+            p
+            for p in table.values()
+            if p.pid != me
+            and p.state != "Z"
+            and p.pid not in members
+            and (not _subreaper or p.ppid == me)
+        ]
+        members |= {p.pid for p in candidates if _carries(p.pid, self.marker)}
+        children: dict[int, list[int]] = {}
+        for p in table.values():
+            children.setdefault(p.ppid, []).append(p.pid)
+        frontier = list(members)
+        while frontier:
+            for child in children.get(frontier.pop(), ()):
+                if child not in members and child != me:
+                    members.add(child)
+                    frontier.append(child)
+        found = {pid: table[pid] for pid in members}
+        self._seen |= {(p.pid, p.start) for p in found.values()}
+        self._reap(found)
+        return found
+
+    def _reap(self, found: dict[int, _Proc]) -> None:
+        """Zombies reparented to us; never the main process, whose status asyncio awaits."""
+        me = os.getpid()
+        for p in found.values():
+            if p.ppid == me and p.state == "Z" and p.pid != self.root:
+                with contextlib.suppress(ChildProcessError, OSError):
+                    os.waitpid(p.pid, os.WNOHANG)
+
+    def alive(self, *, exclude: int | None = None) -> bool:
+        """Any process of the lane still running (zombies are dead; ``exclude``: the main
+        process once asyncio has reaped it, as its pid may be reused)."""
+        if not PROC.is_dir():
+            return _group_alive(self.root)
+        return any(p.state != "Z" and p.pid != exclude for p in self.find().values())
+
+    def remaining(self, *, exclude: int | None = None) -> bool:
+        """Anything of the lane not yet gone: running, or a zombie nobody has reaped yet."""
+        if not PROC.is_dir():
+            return _group_alive(self.root)
+        return any(p.pid not in (exclude, self.root) for p in self.find().values())
+
+    def signal(self, sig: signal.Signals, *, exclude: int | None = None) -> int:
+        """Signal the lane's group and every process found for it; how many were signalled."""
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, sig)
-
-
-def _reap(found: dict[int, _Proc], root: int) -> None:
-    """Zombies reparented to us; never the lane's main process, whose status asyncio awaits."""
-    me = os.getpid()
-    for p in found.values():
-        if p.ppid == me and p.state == "Z" and p.pid != root:
-            with contextlib.suppress(ChildProcessError, OSError):
-                os.waitpid(p.pid, os.WNOHANG)
-
-
-def alive(root: int, marker: str, *, exclude: int | None = None) -> bool:
-    """Any process of the lane still running (zombies are dead; ``exclude``: its main process,
-    which asyncio reaps)."""
-    if not PROC.is_dir():
-        return _group_alive(root)
-    found = lane_processes(root, marker)
-    _reap(found, root)
-    return any(p.state != "Z" and p.pid != exclude for p in found.values())
-
-
-def signal_all(root: int, marker: str, sig: signal.Signals, *, exclude: int | None = None) -> int:
-    """Signal the lane's group and every process found for it; how many were signalled."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(root, sig)
-    if not PROC.is_dir():
-        return 0
-    found = lane_processes(root, marker)
-    targets = [p.pid for p in found.values() if p.state != "Z" and p.pid != exclude]
-    _signal(targets, sig)
-    _reap(found, root)
-    return len(targets)
-
-
-def kill_all_now(root: int, marker: str, *, exclude: int | None = None) -> None:
-    """SIGKILL until nothing of the lane runs (a process may fork while we scan), then reap.
-    Bounded: a fork bomb cannot keep us here longer than a second."""
-    stop = time.monotonic() + 1.0
-    while signal_all(root, marker, signal.SIGKILL, exclude=exclude) and time.monotonic() < stop:
-        time.sleep(0.01)
-    if PROC.is_dir():
-        _reap(lane_processes(root, marker), root)
+            os.killpg(self.root, sig)
+        if not PROC.is_dir():
+            return 0
+        targets = [p.pid for p in self.find().values() if p.state != "Z" and p.pid != exclude]
+        for pid in targets:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, sig)
+        return len(targets)
 
 
 def _group_alive(pgid: int) -> bool:
