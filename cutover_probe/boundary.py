@@ -1,0 +1,51 @@
+"""The error boundary (pre-commit's error handler): what escapes a command becomes an exit code.
+
+0 GO or baseline, 1 NO-GO, 2 bad usage/config/environment, 130 interrupted, 3 an internal error
+(with a redacted traceback file, never a secret on the terminal). The CLI group and every command
+import this module; it imports none of them.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Awaitable, Callable
+from typing import ParamSpec
+
+import asyncclick as click
+
+from cutover_probe.errors import UsageError
+
+P = ParamSpec("P")
+EXIT_CRASH = 3
+
+
+def boundary(command: Callable[P, Awaitable[int]]) -> Callable[P, Awaitable[None]]:
+    @functools.wraps(command)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            code = await command(*args, **kwargs)
+        except UsageError as exc:
+            click.echo(f"cutover-probe: error: {exc}", err=True)
+            code = 2
+        except KeyboardInterrupt:
+            click.echo("cutover-probe: interrupted", err=True)
+            code = 130
+        except Exception:
+            from cutover_probe.diagnostics import redact
+
+            fd, path = tempfile.mkstemp(prefix="cutover-probe-crash-", suffix=".log")
+            with os.fdopen(fd, "w") as handle:
+                handle.write(redact(traceback.format_exc()))
+            exc_type = sys.exc_info()[0]
+            name = exc_type.__name__ if exc_type else "error"
+            click.echo(
+                f"cutover-probe: internal error ({name}); traceback written to {path}", err=True
+            )
+            code = EXIT_CRASH
+        sys.exit(code)
+
+    return wrapper
