@@ -49,8 +49,15 @@ run_installed() {
     [ "$code" -eq "$expected" ] || fail "'$*' exited $code, expected $expected"
 }
 
-step "building wheel and sdist from $CHECKOUT"
-"$PYTHON" -m build --quiet --outdir "$WORK/dist" "$CHECKOUT" >"$WORK/build.log" 2>&1 \
+# Build from a copy of what a fresh clone would hold (tracked and new, not ignored files): the
+# checkout's cutover_probe.egg-info/SOURCES.txt, left by `pip install -e`, would otherwise feed
+# setuptools a list of data files that hides a gap in package-data.
+step "copying $CHECKOUT's files (git ls-files) to build from"
+mkdir "$WORK/src"
+(cd "$CHECKOUT" && git ls-files -z --cached --others --exclude-standard \
+    | tar --null --files-from=- --ignore-failed-read -cf - 2>/dev/null) | tar -xf - -C "$WORK/src"
+step "building wheel and sdist"
+"$PYTHON" -m build --quiet --outdir "$WORK/dist" "$WORK/src" >"$WORK/build.log" 2>&1 \
     || { cat "$WORK/build.log" >&2; fail "python -m build"; }
 WHEEL=$(ls "$WORK"/dist/*.whl)
 SDIST=$(ls "$WORK"/dist/*.tar.gz)
@@ -82,7 +89,8 @@ missing += [f"sdist: {f}" for f in needed if f not in in_sdist]
 for line in missing:
     print(f"    missing from the {line}", file=sys.stderr)
 data = [f for f in needed if not f.endswith(".py")]
-print(f"    {len(needed)} package files in both archives; data files: {', '.join(data)}")
+if not missing:
+    print(f"    {len(needed)} package files in both archives; data files: {', '.join(data)}")
 sys.exit(1 if missing else 0)
 EOF
 
@@ -116,7 +124,10 @@ for file in results.tsv SUMMARY.md results.json report.html; do
     [ -s "$WORK/empty/demo/$file" ] || fail "demo wrote no $file"
 done
 # Every lane on: the HTMX lanes read htmx-baseline.csv at run time and log deltas against it.
-run_installed 0 env CI=1 "$BIN/cutover-probe" demo -q --all-lanes --output-dir "$WORK/empty/all"
+# --baseline (exit 0 whatever the verdict): their time-to-first-byte budgets are about speed,
+# which a loaded CI machine does not promise; the log line is what shows the CSV was read.
+run_installed 0 env CI=1 "$BIN/cutover-probe" demo -q --all-lanes --baseline \
+    --output-dir "$WORK/empty/all"
 grep -q '^baseline login_email_hx: ' "$WORK/empty/all/logs/control-staging-htmx-perf.log" \
     || fail "the HTMX lane logged no delta against the shipped htmx-baseline.csv"
 
