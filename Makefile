@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: all setup demo test lint bench screenshots clean
+.PHONY: all setup demo test lint dist dist-check bench screenshots clean
 
 all: test
 
@@ -27,6 +27,15 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check cutover_probe tests
 	$(BIN)/mypy --strict cutover_probe
 
+# The wheel and sdist, into dist/.
+dist: $(STAMP)
+	$(BIN)/python -m build --outdir dist .
+
+# In .ci/run: build the wheel, install it into a fresh venv in a temporary directory and run
+# --version, --help, plan, demo and quick from an empty directory (tests/dist_check.sh).
+dist-check: $(STAMP)
+	bash tests/dist_check.sh $(BIN)/python
+
 # On demand, not in `make test`: docs/performance.md from the simulated fleet at 100 ms/request.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --latency-ms 100 --repeat 5
@@ -36,4 +45,4 @@ screenshots: $(STAMP)
 	$(BIN)/python bench/screenshots.py --out docs/img
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info
