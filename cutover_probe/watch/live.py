@@ -11,24 +11,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-import unicodedata
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, TextIO
 
 from cutover_probe.console import wants_live
-from cutover_probe.watch.history import Iteration
+from cutover_probe.watch.history import Iteration, printable
 
 Redact = Callable[[str], str]
 STRIP = 20
 STYLES = {"passed": "green", "failed": "red", "skipped": "grey50", "cancelled": "yellow"}
 GLYPHS = {"passed": "█", "failed": "█", "skipped": "·", "cancelled": "▒"}
 VERDICT_STYLES = {"GO": "bold green", "NO-GO": "bold red", "BASELINE": "bold magenta"}
-
-
-def printable(text: str) -> str:
-    """Control characters (ESC, BEL, CR, …) shown as U+FFFD: text stays text."""
-    return "".join("\ufffd" if unicodedata.category(c) == "Cc" else c for c in text)
 
 
 class View(Protocol):

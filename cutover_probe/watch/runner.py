@@ -159,9 +159,19 @@ class _Watch:
         )
         self.current = None
         rows = list(zip(plan.checks, result.outcomes, strict=True))
+        # A watch judges what it was asked to watch: the checks --only/--skip/--env deselected
+        # stay in each report as skips but do not make an iteration NO-GO (for `run`, a
+        # partial run is never a GO; a watch of `control-*` would otherwise never be one).
+        judged = [(p, o) for p, o in rows if run.selection.deselects(p.check) is None]
         verdict = decide(
-            [(p.check.required, o.status) for p, o in rows], gating=plan.gating, interrupted=False
+            [(p.check.required, o.status) for p, o in judged], gating=plan.gating, interrupted=False
         )
+        if len(judged) < len(rows):
+            verdict = replace(
+                verdict,
+                why=f"{verdict.why} (judged on the {len(judged)} selected checks; "
+                f"{len(rows) - len(judged)} deselected)",
+            )
         doc = build_document(plan, rows, verdict, stamp, result.wall_s, result.domains, plan.shard)
         previous = self.history[-1].verdict if self.history else None
         changed = verdict.label != previous
