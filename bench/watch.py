@@ -8,6 +8,7 @@ after 10 and after 1,000 back-to-back iterations of a one-check matrix.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import statistics
@@ -70,7 +71,7 @@ def iteration_cost(environ: dict[str, str], tmp: Path, runs: int, repo: Path) ->
     its = doc["iterations"]
     engine = [it["wall_ms"] / 1000 for it in its]
     # Start to start: the engine's wall time plus deciding, writing the report and the history.
-    starts = [b["offset_s"] - a["offset_s"] for a, b in zip(its, its[1:], strict=False)]
+    starts = [b["offset_s"] - a["offset_s"] for a, b in itertools.pairwise(its)]
     print(f"fresh `run` process, wall (s): {', '.join(f'{w:.2f}' for w in walls)}")
     print(f"  median {statistics.median(walls):.2f}")
     print(f"watch iteration 1, engine wall (s): {engine[0]:.2f}")
