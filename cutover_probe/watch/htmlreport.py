@@ -37,7 +37,7 @@ table.watch td,table.watch th{padding:4px 8px;white-space:nowrap}
 .cell:focus,.cell:hover{outline:2px solid var(--fg);outline-offset:1px}
 .cell.first{margin-left:0}.tick{font-size:11px;color:var(--muted);display:inline-block;width:12px;
 text-align:left;overflow:visible}
-.spark polyline{fill:none;stroke:var(--c0);stroke-width:1.5}
+.spark{vertical-align:middle}.spark polyline{fill:none;stroke:var(--c0);stroke-width:1.5}
 .spark circle.s-failed{fill:var(--fail)}.spark circle.s-cancelled{fill:var(--cancel)}
 .flap{color:var(--fail);font-weight:600}
 ol.its{columns:3;font-size:14px;margin:4px 0}

@@ -330,7 +330,8 @@ async def watch(request: WatchRequest, out: TextIO | None = None) -> WatchSummar
             request.on_metrics(port)
     needs_http = any(KINDS[p.check.kind].uses_http for p in plan.checks if p.skip_reason is None)
     session_cm = http_session(run.settings) if needs_http else contextlib.nullcontext(None)
-    view.say(f"[watch] {_describe(request.rules)}; reports in {directory}")
+    if not run.quiet:
+        view.say(f"[watch] {_describe(request.rules)}; reports in {directory}")
     view.start(state.progress())
     try:
         async with session_cm as session, anyio.create_task_group() as group:
@@ -387,9 +388,9 @@ async def _loop(state: _Watch, session: Any, hooks: anyio.abc.TaskGroup) -> None
         if state.state.result is not Result.RUNNING:
             return
         wait, overrun = analysis.wait_before_next(rules, began, time.monotonic() - state.began)
-        if overrun > 0 and rules.interval_s > 0:
+        if overrun >= 0.01 and rules.interval_s > 0 and not state.request.run.quiet:
             state.view.say(
-                f"[watch] iteration {state.state.iterations} ran {overrun:.1f}s past the "
+                f"[watch] iteration {state.state.iterations} ran {overrun:.2f}s past the "
                 f"{rules.interval_s:g}s interval: the next starts at once"
             )
         await anyio.sleep(wait)
