@@ -269,3 +269,52 @@ def test_interrupt_writes_the_summary_and_exits_130(sig: signal.Signals, tmp_pat
     assert verdicts(doc)[:4] == ["GO", "GO", "NO-GO", "GO"]
     assert "[watch] analysis INTERRUPTED" in stdout
     assert (out / "report.html").is_file()
+
+
+async def test_duration_starts_iterations_while_within_it(tmp_path: Path) -> None:
+    out = tmp_path / "w"
+    result = await watch(
+        "--demo", "healthy", "--interval", "0.4", "--duration", "1s", "--output-dir", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc = history(out)
+    offsets = [it["offset_s"] for it in doc["iterations"]]
+    # Starts every 0.4 s (later when one overruns), none at or after 1 s.
+    assert 1 <= len(offsets) <= 3
+    assert all(offset < 1.0 for offset in offsets)
+    assert doc["analysis"]["rules"]["duration_s"] == 1.0
+
+
+SCRAPE = """
+import os, sys, urllib.request
+with urllib.request.urlopen(sys.argv[1], timeout=5) as answer:
+    open(sys.argv[2], "w").write(answer.read().decode())
+"""
+
+
+async def test_metrics_served_during_the_watch(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    script = tmp_path / "scrape.py"
+    script.write_text(SCRAPE)
+    scraped = tmp_path / "metrics.txt"
+    url = f"http://127.0.0.1:{port}/metrics"
+    result = await watch(
+        "--demo", "flapping", "--interval", "0", "--count", "3", "--failure-limit", "1",
+        "--metrics-port", str(port), "--on-change", f"{sys.executable} {script} {url} {scraped}",
+        "--output-dir", str(tmp_path / "w"),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert f"[watch] metrics: {url}" in result.output
+    from prometheus_client.parser import text_string_to_metric_families
+
+    # The hook of the last change (NO-GO at iteration 3) scraped the live server.
+    text = scraped.read_text()
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    assert families["cutover_probe_watch_iterations"].samples[0].value >= 1
+    assert "control-staging-health" in text
+    assert "ACCESS_TOKEN" not in text
+    assert "127.0.0.1" not in text  # no URL in a label

@@ -113,9 +113,12 @@ class LiveView:
             head.append(f"  iteration {self._last.number}, {self._last.started_at}  ")
         head.append(printable(self._progress), style="dim")
         table = Table(box=None, pad_edge=False, show_edge=False)
-        for name, justify in (("check", "left"), ("env", "left"), ("history", "left")):
-            table.add_column(name, justify=justify)  # type: ignore[arg-type]
-        table.add_column("last", justify="left")
+        # Ids in full (the reason column folds instead): a cut id could name another check.
+        width = max((len(c) for c, _ in self._checks), default=5)
+        table.add_column("check", no_wrap=True, min_width=width)
+        table.add_column("env", no_wrap=True)
+        table.add_column("history", no_wrap=True)
+        table.add_column("last", no_wrap=True)
         table.add_column("time", justify="right")
         table.add_column("reason", overflow="fold")
         rows = {r.id: r for r in self._last.checks} if self._last is not None else {}

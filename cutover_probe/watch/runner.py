@@ -429,6 +429,7 @@ def _tell(view: View, state: _Watch, code: int) -> None:
         for check_id, numbers in failed_checks(state.history).items():
             shown = ", ".join(str(n) for n in numbers[:20])
             more = f", … {len(numbers) - 20} more" if len(numbers) > 20 else ""
-            view.say(f"[watch]   {check_id} failed in iterations {shown}{more}")
+            many = "iterations" if len(numbers) > 1 else "iteration"
+            view.say(f"[watch]   {check_id} failed in {many} {shown}{more}")
     view.say(f"[watch] history: {state.directory / 'watch.json'}")
     view.say(f"[watch] report: {state.directory / 'report.html'}")
