@@ -318,3 +318,17 @@ async def test_metrics_served_during_the_watch(tmp_path: Path) -> None:
     assert "control-staging-health" in text
     assert "ACCESS_TOKEN" not in text
     assert "127.0.0.1" not in text  # no URL in a label
+
+
+async def test_a_shard_watches_its_own_checks(tmp_path: Path) -> None:
+    out = tmp_path / "w"
+    result = await watch(
+        "--demo", "healthy", "--shard", "1/2", "--interval", "0", "--count", "1",
+        "--output-dir", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc = history(out)
+    ids = [c["id"] for c in doc["checks"]]
+    assert ids == [row["id"] for row in doc["iterations"][0]["checks"]]
+    assert ids == [row["check_id"] for row in read_tsv(out / "iterations/0001/results.tsv")]
+    assert len(ids) == 6  # every other check of the twelve

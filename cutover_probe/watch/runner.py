@@ -122,7 +122,7 @@ class _Watch:
         self.current: tuple[int, float, str, dict[int, Outcome], Plan] | None = None
         self.metrics: Any = None
         self.secret_names = {n for n, v in self.matrix.variables.items() if v.type == "secret"}
-        self.ids = list(plan.all_ids or [p.id for p in plan.checks])
+        self.ids = [p.id for p in plan.checks]  # this shard's, when sharded
         self.envs = {p.id: p.check.environment for p in plan.checks}
 
     @property
