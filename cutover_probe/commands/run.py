@@ -8,7 +8,6 @@ from pathlib import Path
 import asyncclick as click
 
 from cutover_probe.cli import (
-    apply,
     boundary,
     config_options,
     config_path,
@@ -37,65 +36,58 @@ def selection(
     )
 
 
-run_options = apply(
-    click.option(
-        "--output-dir",
-        type=click.Path(path_type=Path, file_okay=False),
-        default=None,
-        help="Report directory (overrides OUTPUT_DIR).",
-    ),
-    click.option(
-        "--junit",
-        type=click.Path(path_type=Path, dir_okay=False),
-        default=None,
-        help="Also write JUnit XML here (one testcase per check).",
-    ),
-    click.option(
-        "--fail-fast", is_flag=True, help="Cancel the rest at the first required failure."
-    ),
-    click.option(
-        "--compare-to",
-        type=click.Path(path_type=Path, file_okay=False, exists=True),
-        default=None,
-        help="An earlier report for report.html's 'what changed' (default: the newest report "
-        "beside this one).",
-    ),
-    click.option(
-        "--request-timeout",
-        type=click.FloatRange(min=0.1),
-        default=10.0,
-        show_default=True,
-        help="Seconds one HTTP request may take.",
-    ),
-    click.option(
-        "--per-host-limit",
-        type=click.IntRange(min=1),
-        default=8,
-        show_default=True,
-        help="Concurrent connections to one host.",
-    ),
-    click.option(
-        "--connection-limit",
-        type=click.IntRange(min=1),
-        default=100,
-        show_default=True,
-        help="Concurrent connections in all.",
-    ),
-    click.option(
-        "--max-parallel",
-        type=click.IntRange(min=1),
-        default=None,
-        help="Checks running at once (default: all; 1 runs them one after another).",
-    ),
-    click.option("-v", "--verbose", is_flag=True, help="Stream every evidence line as it happens."),
-    click.option("-q", "--quiet", is_flag=True, help="Print only the verdict."),
-)
-
-
 @click.command("run")
 @config_options
 @selection_options
-@run_options
+@click.option(
+    "--output-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Report directory (overrides OUTPUT_DIR).",
+)
+@click.option(
+    "--junit",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Also write JUnit XML here (one testcase per check).",
+)
+@click.option("--fail-fast", is_flag=True, help="Cancel the rest at the first required failure.")
+@click.option(
+    "--compare-to",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=None,
+    help="An earlier report for report.html's 'what changed' (default: the newest report "
+    "beside this one).",
+)
+@click.option(
+    "--request-timeout",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds one HTTP request may take.",
+)
+@click.option(
+    "--per-host-limit",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="Concurrent connections to one host.",
+)
+@click.option(
+    "--connection-limit",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Concurrent connections in all.",
+)
+@click.option(
+    "--max-parallel",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Checks running at once (default: all; 1 runs them one after another).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Stream every evidence line as it happens.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the verdict.")
 @network_options
 @log_options
 @boundary

@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncclick as click
 
@@ -22,8 +22,11 @@ from cutover_probe.cli import (
     repo_path,
     selection_options,
 )
-from cutover_probe.commands.run import run_options, selection
+from cutover_probe.commands import run
+from cutover_probe.commands.run import selection
 from cutover_probe.errors import UsageError
+
+F = TypeVar("F")
 
 
 def seconds(option: str, value: str | None) -> float | None:
@@ -43,6 +46,31 @@ def seconds(option: str, value: str | None) -> float | None:
     if not math.isfinite(number) or number < 0:
         raise UsageError(f"{option} {value!r}: expected a finite duration such as 30s or 5m")
     return number
+
+
+# `run`'s own options (beyond the shared config, selection, network and log ones): watch takes
+# them all, as Option objects of the run command itself, so the two cannot drift apart.
+RUN_OPTIONS = (
+    "output_dir",
+    "junit",
+    "fail_fast",
+    "compare_to",
+    "request_timeout",
+    "per_host_limit",
+    "connection_limit",
+    "max_parallel",
+    "verbose",
+    "quiet",
+)
+
+
+def run_options(function: F) -> F:
+    by_name = {param.name: param for param in run.command.params}
+    params = getattr(function, "__click_params__", [])
+    # click reverses the list it collects from decorators: add them reversed, get run's order.
+    params.extend(by_name[name] for name in reversed(RUN_OPTIONS))
+    function.__click_params__ = params  # type: ignore[attr-defined]
+    return function
 
 
 @click.command("watch")
