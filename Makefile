@@ -40,7 +40,7 @@ dist-check: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --latency-ms 100 --repeat 5
 
-# docs/img/report-go.png and report-no-go.png: demo reports photographed in headless Chromium.
+# docs/img/report-go.png, report-no-go.png and watch-flapping.png: photographed in headless Chromium.
 screenshots: $(STAMP)
 	$(BIN)/python bench/screenshots.py --out docs/img
 

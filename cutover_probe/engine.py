@@ -68,7 +68,10 @@ async def execute(
     on_finish: OnEvent | None = None,
     on_line: Callable[[str, str], None] | None = None,
     on_start: Callable[[PlannedCheck], None] | None = None,
+    session: aiohttp.ClientSession | None = None,
 ) -> RunResult:
+    """Run the plan's checks. ``session``: an HTTP session the caller owns and keeps open
+    across runs (`watch` reuses its connections); by default the run opens and closes its own."""
     started = time.monotonic()
     results: dict[int, Outcome] = {}
     domains: dict[int, dict[str, Any]] = {}
@@ -97,7 +100,9 @@ async def execute(
     needs_http = any(KINDS[p.check.kind].uses_http for p in to_run)
     trust = trust_store(settings) if settings.ca_bundle is not None else None
     limiter = anyio.Semaphore(settings.max_parallel_checks or max(len(to_run), 1))
-    session_cm = _http_session(settings, needs_http, trust)
+    session_cm = (
+        _borrowed(session) if session is not None else _http_session(settings, needs_http, trust)
+    )
     async with session_cm as session, anyio.create_task_group() as group:
         if settings.handle_signals:
 
@@ -300,6 +305,21 @@ def _trust_store(ca_bundle: Path | None) -> ssl.SSLContext:
         except (OSError, ssl.SSLError) as exc:
             raise UsageError(f"--ca-bundle {ca_bundle}: {exc}") from None
     return context
+
+
+@contextlib.asynccontextmanager
+async def _borrowed(
+    session: aiohttp.ClientSession,
+) -> AsyncIterator[aiohttp.ClientSession | None]:
+    yield session  # the caller closes it
+
+
+def http_session(
+    settings: RunSettings,
+) -> contextlib.AbstractAsyncContextManager[aiohttp.ClientSession | None]:
+    """The session a run opens, for a caller that keeps it open across runs (`watch`)."""
+    trust = trust_store(settings) if settings.ca_bundle is not None else None
+    return _http_session(settings, True, trust)
 
 
 @contextlib.asynccontextmanager

@@ -37,6 +37,16 @@ class HostileFaults:
     throttle_times: int = 1
     throttle_status: int = 429
     retry_after_s: float = 0.2
+    # A fault that comes and goes (`watch`'s flapping scenario): the requests to these paths,
+    # counted per path, go in windows of `flap_window`; every `flap_every`-th window answers
+    # 503. Counting, not a clock, so a test sees the same iterations fail on any machine.
+    flap_paths: frozenset[str] = frozenset()
+    flap_every: int = 3
+    flap_window: int = 1
+    # A fault that ends (`recovers-after`): these paths answer 503 until `down_for_s` seconds
+    # after the service started.
+    down_paths: frozenset[str] = frozenset()
+    down_for_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -183,6 +193,19 @@ class Scenario:
     name: str
     description: str
     spec: FleetSpec
+
+
+# Staging control's /readyz is asked twice per run of the default matrix (its health and smoke
+# checks): a window of two requests is one run.
+READYZ_PER_RUN = 2
+RECOVERS_AFTER_S = 5.0
+
+
+def recovers_after(seconds: float) -> FleetSpec:
+    """Staging control /readyz answers 503 for `seconds` after the fleet starts, then 200."""
+    return FleetSpec(
+        staging_control=ControlFaults(down_paths=frozenset({"/readyz"}), down_for_s=seconds)
+    )
 
 
 def _scenarios(*items: Scenario) -> dict[str, Scenario]:
@@ -381,6 +404,23 @@ SCENARIOS: dict[str, Scenario] = _scenarios(
         FleetSpec(
             staging_control=ControlFaults(redirect_paths=frozenset({"/api/v1/control/status"}))
         ),
+    ),
+    Scenario(
+        "flapping",
+        "Staging control /readyz answers 503 in every third run of the matrix (counted by "
+        "request, two per run): control-staging-health and control-staging-smoke fail runs "
+        "3, 6, 9… (for `watch`).",
+        FleetSpec(
+            staging_control=ControlFaults(
+                flap_paths=frozenset({"/readyz"}), flap_every=3, flap_window=READYZ_PER_RUN
+            )
+        ),
+    ),
+    Scenario(
+        "recovers-after",
+        f"Staging control /readyz answers 503 for the first {RECOVERS_AFTER_S:g} s after the "
+        "fleet starts, then 200: a NO-GO that becomes a GO (for `watch --until go`).",
+        recovers_after(RECOVERS_AFTER_S),
     ),
     Scenario(
         "throttled",
