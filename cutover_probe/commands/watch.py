@@ -13,8 +13,9 @@ from typing import Any, TypeVar
 
 import asyncclick as click
 
-from cutover_probe.cli import (
-    boundary,
+from cutover_probe.boundary import boundary
+from cutover_probe.commands import run
+from cutover_probe.commands.options import (
     config_options,
     config_path,
     log_options,
@@ -22,7 +23,6 @@ from cutover_probe.cli import (
     repo_path,
     selection_options,
 )
-from cutover_probe.commands import run
 from cutover_probe.commands.run import selection
 from cutover_probe.errors import UsageError
 
