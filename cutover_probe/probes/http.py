@@ -86,6 +86,9 @@ def join_url(base_url: str, path: str) -> str:
 RETRY_STATUSES = (429, 503)
 MAX_ATTEMPTS = 3
 MAX_RETRY_AFTER_S = 5.0
+# RFC 9110's safe methods: asking again changes nothing. A write is never sent twice on its own:
+# a flapping write path that passes on the second try has not passed.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 async def fetch(
@@ -98,9 +101,14 @@ async def fetch(
     form: Mapping[str, str] | None = None,
     headers: Mapping[str, str] | None = None,
     quiet: bool = False,
+    retry: bool | None = None,
 ) -> Response:
     """One request; a 429 or 503 that says when to come back (Retry-After) is asked again, at
-    most MAX_ATTEMPTS times and only while the check's deadline leaves room for the wait."""
+    most MAX_ATTEMPTS times and only while the check's deadline leaves room for the wait.
+
+    Only safe methods are asked again unless ``retry`` says otherwise (an `http` step's
+    ``retry = true`` for an idempotent write): a write's first answer is its verdict."""
+    may_retry = method.upper() in SAFE_METHODS if retry is None else retry
     for attempt in range(1, MAX_ATTEMPTS + 1):
         response = await _fetch_once(
             ctx,
@@ -114,6 +122,11 @@ async def fetch(
         )
         wait = retry_after(response)
         if response.status not in RETRY_STATUSES or wait is None or attempt == MAX_ATTEMPTS:
+            break
+        if not may_retry:
+            ctx.log(
+                f"{response.label}: {response.status}, not retried: {method} is not safe to repeat"
+            )
             break
         if wait > MAX_RETRY_AFTER_S:
             # Maintenance pages ask for minutes: that is an answer, not a hiccup to wait out.
