@@ -42,6 +42,11 @@ class Response:
     def header(self, name: str) -> str:
         return self.headers.get(name.lower(), "")
 
+    @property
+    def cache_control(self) -> dict[str, str | None]:
+        """The Cache-Control directives, by lower-case name (RFC 9111 section 5.2)."""
+        return cache_directives(self.header("cache-control"))
+
     def json(self) -> Any:
         ctype = self.header("content-type") or "no content type"
         try:
@@ -77,6 +82,50 @@ class Response:
             return str(self.status)
         code = self.error_code()
         return f"{self.status} ({code})" if code else str(self.status)
+
+
+def cache_directives(value: str) -> dict[str, str | None]:
+    """RFC 9111's ``#cache-directive``: ``token [ "=" ( token / quoted-string ) ]``, separated by
+    commas and optional whitespace. Names are case-insensitive; a quoted argument may hold commas
+    (``no-cache="Set-Cookie, X-Id"``) and backslash escapes. A directive given twice keeps its
+    first value. ``no-cache-foo`` is its own (unknown) directive, not ``no-cache``."""
+    directives: dict[str, str | None] = {}
+    position, size = 0, len(value)
+    while position < size:
+        while position < size and value[position] in " \t,":
+            position += 1
+        start = position
+        while position < size and value[position] not in "=, \t":
+            position += 1
+        name = value[start:position].lower()
+        while position < size and value[position] in " \t":
+            position += 1
+        argument: str | None = None
+        if position < size and value[position] == "=":
+            position += 1
+            while position < size and value[position] in " \t":
+                position += 1
+            if position < size and value[position] == '"':
+                position += 1
+                chars = []
+                while position < size and value[position] != '"':
+                    if value[position] == "\\" and position + 1 < size:
+                        position += 1
+                    chars.append(value[position])
+                    position += 1
+                position += 1  # the closing quote
+                argument = "".join(chars)
+            else:
+                start = position
+                while position < size and value[position] not in ", \t":
+                    position += 1
+                argument = value[start:position]
+        # Anything else before the next comma is not part of a directive: skip it.
+        while position < size and value[position] != ",":
+            position += 1
+        if name and name not in directives:
+            directives[name] = argument
+    return directives
 
 
 def join_url(base_url: str, path: str) -> str:
@@ -196,7 +245,7 @@ async def _fetch_once(
                 method=method,
                 url=url,
                 status=answer.status,
-                headers={key.lower(): value for key, value in answer.headers.items()},
+                headers=_field_values(answer.headers),
                 body=body,
                 elapsed_ms=(time.monotonic() - started) * 1000,
                 ttfb_ms=(headers_at - started) * 1000,
@@ -224,6 +273,16 @@ async def _fetch_once(
             f"ttfb {response.ttfb_ms:.0f} ms, {len(body)} bytes)"
         )
     return response
+
+
+def _field_values(headers: Mapping[str, str]) -> dict[str, str]:
+    """Header fields by lower-case name; a field sent on several lines is one comma-separated
+    value (RFC 9110 section 5.3), so a second Cache-Control line is not lost."""
+    fields: dict[str, str] = {}
+    for key, value in headers.items():
+        name = key.lower()
+        fields[name] = f"{fields[name]}, {value}" if name in fields else value
+    return fields
 
 
 async def _read_capped(answer: aiohttp.ClientResponse, cap: int, label: str) -> bytes:
