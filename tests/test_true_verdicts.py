@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from cutover_probe.fleet import ControlFaults, FleetSpec, RuntimeFaults, serve_fleet
+from cutover_probe.fleet import ControlFaults, FleetSpec, GoogleFaults, RuntimeFaults, serve_fleet
 from cutover_probe.model import Status
 
 from .conftest import Checkout, clean_environ, fleet_environ, run_in_process
@@ -226,3 +226,36 @@ expect = { headers = { Cache-control = { regex = "(?i)no-cache" } } }
         outcomes = await run_in_process(environ, checkout.root, config(tmp_path, lane))
     assert outcomes["lane"].status is Status.PASSED, outcomes["lane"].reason
     assert "captured rid from header x-request-id: req-1234567" in outcomes["lane"].evidence
+
+
+# --- 3. Drift cannot pass on nothing -------------------------------------------------------
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("imageless", "reasons"),
+    [
+        (
+            {"service", "job"},
+            [
+                "unable to resolve the service image of runtime",
+                "unable to resolve the migrate job image of runtime-migrate",
+            ],
+        ),
+        ({"service"}, ["unable to resolve the service image of runtime"]),
+        ({"job"}, ["unable to resolve the migrate job image of runtime-migrate"]),
+        ({"execution"}, ["unable to resolve the image of newest execution runtime-migrate-x7k2p"]),
+    ],
+)
+async def test_drift_fails_when_an_image_cannot_be_resolved(
+    checkout: Checkout, imageless: set[str], reasons: list[str]
+) -> None:
+    faults = GoogleFaults(imageless=frozenset(imageless))  # type: ignore[arg-type]
+    async with serve_fleet(FleetSpec(google=faults)) as fleet:
+        environ = fleet_environ(fleet, checkout, RUN_KHALA_CONTRACT_TESTS="0")
+        outcomes = await run_in_process(environ, checkout.root)
+    drift = outcomes["runtime-migration-drift"]
+    assert drift.status is Status.FAILED
+    for reason in reasons:
+        assert reason in drift.reason
+    assert "differs" not in drift.reason

@@ -147,6 +147,9 @@ class GoogleFaults:
     cert_pending: frozenset[str] = frozenset()
     # Projects whose services still run the previous build (staging/prod image parity).
     lagging_projects: frozenset[str] = frozenset()
+    # Resources that report no image: the runtime service (no container), the migrate job
+    # (an empty image) or the newest execution (an empty image).
+    imageless: frozenset[Literal["service", "job", "execution"]] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -287,6 +287,8 @@ class GoogleService:
         )
 
     def _job_image(self) -> str:
+        if "job" in self.faults.imageless:
+            return ""
         image = self.faults.expected_image
         return derived_image(image, "previous") if self.faults.image_drift else image
 
@@ -359,7 +361,9 @@ class GoogleService:
             "ingress": "INGRESS_TRAFFIC_ALL",
             "launchStage": "GA",
             "template": {
-                "containers": [
+                "containers": []
+                if service == self.world.runtime_service and "service" in self.faults.imageless
+                else [
                     {
                         "image": derived_image(created.image, "previous")
                         if project in self.faults.lagging_projects
@@ -420,6 +424,8 @@ class GoogleService:
         newest_image = (
             derived_image(expected, "previous") if faults.execution_image_drift else (job_image)
         )
+        if "execution" in faults.imageless:
+            newest_image = ""
         newest_age = timedelta(minutes=40)
         if faults.executions == "failed":
             newest = _Execution(
