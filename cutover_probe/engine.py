@@ -312,6 +312,7 @@ async def _http_session(
         return
     import aiohttp
 
+    from cutover_probe.probes.http import connection_trace
     from cutover_probe.probes.resolver import StaticResolver
 
     connector = aiohttp.TCPConnector(
@@ -323,6 +324,9 @@ async def _http_session(
     )
     headers: dict[str, Any] = {"User-Agent": "cutover-probe"}
     async with aiohttp.ClientSession(
-        connector=connector, cookie_jar=aiohttp.DummyCookieJar(), headers=headers
+        connector=connector,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        headers=headers,
+        trace_configs=[connection_trace()],
     ) as session:
         yield session

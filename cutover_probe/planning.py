@@ -302,6 +302,9 @@ def describe(template: str, params: Mapping[str, Any]) -> str:
             fields[name] = ", ".join(_request_label(item) for item in value)
         elif isinstance(value, list):
             fields[name] = shlex.join(str(item) for item in value)
+        elif isinstance(value, str) and value.startswith(("http://", "https://")):
+            # Templates append paths ("{base_url}/healthz"), as join_url does for requests.
+            fields[name] = value.rstrip("/")
         else:
             fields[name] = value
     return template.format_map(fields)

@@ -5,17 +5,26 @@ a wait for a pooled connection named as such)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import io
+import json
+import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from aiohttp import web
 
+from cutover_probe.config import default_config_path, load_matrix
+from cutover_probe.engine import RunSettings, execute
 from cutover_probe.fleet import ControlFaults, FleetSpec, GoogleFaults, RuntimeFaults, serve_fleet
-from cutover_probe.model import Status
+from cutover_probe.model import Outcome, Status
+from cutover_probe.planning import Selection, build_plan
+from cutover_probe.workflow import RunRequest, prepare, run_matrix
 
-from .conftest import Checkout, clean_environ, fleet_environ, run_in_process
+from .conftest import Checkout, clean_environ, fleet_environ, run_cli, run_in_process
 from .test_http_kind import config
 
 
@@ -259,3 +268,176 @@ async def test_drift_fails_when_an_image_cannot_be_resolved(
     for reason in reasons:
         assert reason in drift.reason
     assert "differs" not in drift.reason
+
+
+# --- 7. Small truths -------------------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def slow_server(delay_s: float) -> AsyncIterator[str]:
+    """Every answer after ``delay_s``; ``/quick`` at once."""
+
+    async def slow(request: web.Request) -> web.Response:
+        await asyncio.sleep(delay_s)
+        return web.json_response({"ok": True})
+
+    async def quick(request: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_get("/slow", slow)
+    app.router.add_get("/quick", quick)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+async def _run_lanes(
+    tmp_path: Path, checks: str, environ: dict[str, str], **settings: object
+) -> dict[str, Outcome]:
+    plan = build_plan(load_matrix(config(tmp_path, checks)), environ, tmp_path)
+    result = await execute(plan, environ, RunSettings(**settings))  # type: ignore[arg-type]
+    return {outcome.check_id: outcome for outcome in result.outcomes}
+
+
+@pytest.mark.anyio
+async def test_waiting_for_a_pooled_connection_does_not_eat_the_request_timeout(
+    tmp_path: Path,
+) -> None:
+    # Two requests to one host, one connection: the second queues 1.2 s, then takes 1.2 s of its
+    # own. Its 2 s request timeout starts when it has the connection, so both pass.
+    lane = """
+[[checks]]
+id = "lane"
+kind = "http"
+base_url = "${STAGING_CONTROL_BASE_URL}"
+samples = 2
+concurrency = 2
+[[checks.steps]]
+name = "slow"
+path = "/slow"
+"""
+    async with slow_server(1.2) as base:
+        outcomes = await _run_lanes(
+            tmp_path,
+            lane,
+            clean_environ(STAGING_CONTROL_BASE_URL=base),
+            per_host_limit=1,
+            request_timeout_s=2.0,
+        )
+    outcome = outcomes["lane"]
+    assert outcome.status is Status.PASSED, outcome.reason
+    assert any("s for a connection)" in line for line in outcome.evidence), outcome.evidence
+    # The step's times are the request's own, not the queue's.
+    assert outcome.details["steps"]["slow"]["total_ms"]["max"] < 2000
+
+
+@pytest.mark.anyio
+async def test_a_request_that_only_waited_for_a_pooled_connection_says_so(
+    tmp_path: Path,
+) -> None:
+    # "holder" keeps the only connection to the slow host for 3 s; "waiter" first asks another
+    # server (so the holder is surely first in line), then queues behind it until its 1.5 s
+    # deadline is near.
+    lanes = """
+[[checks]]
+id = "holder"
+kind = "http"
+base_url = "${STAGING_CONTROL_BASE_URL}"
+[[checks.steps]]
+name = "slow"
+path = "/slow"
+
+[[checks]]
+id = "waiter"
+kind = "http"
+base_url = "${STAGING_CONTROL_BASE_URL}"
+deadline = "1500ms"
+[[checks.steps]]
+name = "elsewhere"
+url = "${STAGING_RUNTIME_BASE_URL}/slow"
+[[checks.steps]]
+name = "queued"
+path = "/quick"
+"""
+    async with slow_server(3.0) as base, slow_server(0.3) as other:
+        outcomes = await _run_lanes(
+            tmp_path,
+            lanes,
+            clean_environ(STAGING_CONTROL_BASE_URL=base, STAGING_RUNTIME_BASE_URL=other),
+            per_host_limit=1,
+            request_timeout_s=10.0,
+        )
+    port = base.rsplit(":", 1)[1]
+    waiter = outcomes["waiter"]
+    assert waiter.status is Status.FAILED
+    assert re.fullmatch(
+        rf"step queued: GET {base}/quick: waited \d+\.\ds for a connection to "
+        rf"127\.0\.0\.1:{port} \(per-host limit 1\)",
+        waiter.reason,
+    ), waiter.reason
+    assert "no answer" not in waiter.reason
+    assert outcomes["holder"].status is Status.PASSED, outcomes["holder"].reason
+
+
+@pytest.mark.anyio
+async def test_a_base_url_ending_in_a_slash_joins_paths_properly(
+    checkout: Checkout, tmp_path: Path
+) -> None:
+    async with serve_fleet() as fleet:
+        environ = fleet_environ(
+            fleet, checkout, RUN_KHALA_CONTRACT_TESTS="0", RUN_RUNTIME_DRIFT_CHECK="0"
+        )
+        for name in ("STAGING_CONTROL_BASE_URL", "PROD_RUNTIME_BASE_URL"):
+            environ[name] += "/"
+        planned = run_cli("plan", env=environ, cwd=checkout.root)
+        outcomes = await run_in_process(environ, checkout.root)
+        paths = [r.path for r in fleet.requests if r.service != "google"]
+    assert planned.returncode == 0, planned.stderr
+    assert "//healthz" not in planned.stdout
+    assert f"GET {environ['STAGING_CONTROL_BASE_URL'].rstrip('/')}/healthz" in planned.stdout
+    assert outcomes["control-staging-health"].status is Status.PASSED
+    assert outcomes["runtime-prod-smoke"].status is Status.PASSED
+    assert "/healthz" in paths
+    assert not [path for path in paths if path.startswith("//")]
+    evidence = outcomes["control-staging-health"].evidence
+    assert not [line for line in evidence if "//healthz" in line or "//readyz" in line]
+
+
+@pytest.mark.anyio
+async def test_report_directory_and_summary_timestamp_come_from_one_clock_read(
+    checkout: Checkout,
+) -> None:
+    async with serve_fleet() as fleet:
+        environ = fleet_environ(fleet, checkout, RUN_KHALA_CONTRACT_TESTS="0")
+        summary = await run_matrix(
+            RunRequest(
+                config=default_config_path(),
+                repo_root=checkout.root,
+                environ=environ,
+                selection=Selection(only=("control-staging-health",)),
+            ),
+            out=io.StringIO(),
+        )
+    assert summary.report is not None
+    directory = summary.report.directory
+    assert directory.parent == checkout.root / "docs" / "reports" / "rust-cutover-validation"
+    summary_md = (directory / "SUMMARY.md").read_text()
+    assert f"- Timestamp (UTC): {directory.name}" in summary_md
+    stamp = json.loads((directory / "results.json").read_text())["timestamp"]
+    assert stamp.replace("-", "").replace(":", "") == directory.name
+
+
+def test_the_directory_is_named_after_the_run_s_clock_read(checkout: Checkout) -> None:
+    started = datetime(2026, 11, 30, 3, 4, 5, tzinfo=UTC)
+    request = RunRequest(
+        config=default_config_path(), repo_root=checkout.root, environ=clean_environ()
+    )
+    _, directory = prepare(request, started)
+    assert directory.name == "20261130T030405Z"

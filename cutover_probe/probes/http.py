@@ -16,6 +16,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import anyio
@@ -229,50 +230,137 @@ async def _fetch_once(
     started = time.monotonic()
     headers_at: float | None = None
     label = f"{method} {url}"
+    wait = ConnectionWait(started, ctx.request_timeout_s, _pool_deadline(ctx, started))
     try:
-        async with ctx.session.request(
-            method,
-            url,
-            headers=send_headers,
-            json=json_body,
-            data=dict(form) if form is not None else None,
-            allow_redirects=False,
-            timeout=aiohttp.ClientTimeout(total=ctx.request_timeout_s),
-        ) as answer:
-            headers_at = time.monotonic()
-            body = await _read_capped(answer, ctx.body_cap_bytes, label)
-            response = Response(
-                method=method,
-                url=url,
-                status=answer.status,
-                headers=_field_values(answer.headers),
-                body=body,
-                elapsed_ms=(time.monotonic() - started) * 1000,
-                ttfb_ms=(headers_at - started) * 1000,
-            )
+        with wait.scope:
+            async with ctx.session.request(
+                method,
+                url,
+                headers=send_headers,
+                json=json_body,
+                data=dict(form) if form is not None else None,
+                allow_redirects=False,
+                # The request's time is `wait.scope`'s: it starts once a pooled connection is
+                # ours, so queueing behind the per-host limit does not eat it.
+                timeout=NO_AIOHTTP_TIMEOUT,
+                trace_request_ctx=wait,
+            ) as answer:
+                headers_at = time.monotonic()
+                body = await _read_capped(answer, ctx.body_cap_bytes, label)
+                began = wait.acquired_at or started
+                response = Response(
+                    method=method,
+                    url=url,
+                    status=answer.status,
+                    headers=_field_values(answer.headers),
+                    body=body,
+                    elapsed_ms=(time.monotonic() - began) * 1000,
+                    ttfb_ms=(headers_at - began) * 1000,
+                )
     except CheckFailed as exc:
         ctx.log(f"{label} -> failed: {exc}")
         raise
-    except TimeoutError:
-        if headers_at is None:
-            reason = f"{label}: timeout, no answer within {ctx.request_timeout_s:g}s"
-        else:
-            reason = (
-                f"{label}: timeout, body not complete within {ctx.request_timeout_s:g}s "
-                f"(headers came after {(headers_at - started) * 1000:.0f} ms)"
-            )
-        ctx.log(f"{label} -> {reason}")
-        raise ProbeTimeout(reason) from None
     except aiohttp.ClientError as exc:
         reason = f"{label}: {describe_client_error(exc)}"
         ctx.log(f"{label} -> {reason}")
         raise ConnectFailed(reason) from None
+    if wait.scope.cancelled_caught:
+        reason = f"{label}: {_timeout_cause(ctx, url, wait, headers_at)}"
+        ctx.log(f"{label} -> {reason}")
+        raise ProbeTimeout(reason)
     if not quiet:
+        queued = f", waited {wait.waited_s:.1f}s for a connection" if wait.waited_s >= 0.1 else ""
         ctx.log(
             f"{label} -> {response.status} ({response.elapsed_ms:.0f} ms, "
-            f"ttfb {response.ttfb_ms:.0f} ms, {len(body)} bytes)"
+            f"ttfb {response.ttfb_ms:.0f} ms, {len(body)} bytes{queued})"
         )
     return response
+
+
+# Longest a request queues for a pooled connection when its check has no deadline; with one, the
+# queue may use the check's time up to POOL_MARGIN_S before it, so the reason names the queue
+# rather than "deadline exceeded".
+POOL_WAIT_S = 60.0
+POOL_MARGIN_S = 0.25
+NO_AIOHTTP_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=None, sock_connect=None)
+
+
+def _pool_deadline(ctx: ProbeContext, started: float) -> float:
+    if ctx.deadline is None:
+        return started + POOL_WAIT_S
+    return max(started, min(started + POOL_WAIT_S, ctx.deadline - POOL_MARGIN_S))
+
+
+class ConnectionWait:
+    """One request's clock: while it queues for a pooled connection the pool bound applies; once
+    it holds a connection (new or reused), the request timeout starts. aiohttp's trace signals
+    (`connection_trace`) move the deadline; without them the request timeout runs from the start,
+    as before."""
+
+    def __init__(self, started: float, timeout_s: float, pool_deadline: float) -> None:
+        self.started = started
+        self.timeout_s = timeout_s
+        self.pool_deadline = pool_deadline
+        self.queued_at: float | None = None
+        self.acquired_at: float | None = None
+        self.waited_s = 0.0
+        self.scope = anyio.CancelScope(deadline=started + timeout_s)
+
+    def queued(self) -> None:
+        now = time.monotonic()
+        if self.queued_at is None:
+            self.queued_at = now
+        self.acquired_at = None
+        self.scope.deadline = max(self.pool_deadline, now)
+
+    def acquired(self) -> None:
+        if self.acquired_at is not None:
+            return
+        now = time.monotonic()
+        self.acquired_at = now
+        if self.queued_at is not None:
+            self.waited_s = now - self.queued_at
+        self.scope.deadline = now + self.timeout_s
+
+
+def connection_trace() -> aiohttp.TraceConfig:
+    """The session's trace config that tells each request's `ConnectionWait` when it queued for a
+    pooled connection and when it got one."""
+
+    def hook(method: str) -> Any:
+        async def on_event(_session: Any, trace: Any, _params: Any) -> None:
+            wait = trace.trace_request_ctx
+            if isinstance(wait, ConnectionWait):
+                getattr(wait, method)()
+
+        return on_event
+
+    config = aiohttp.TraceConfig()
+    config.on_connection_queued_start.append(hook("queued"))
+    config.on_connection_queued_end.append(hook("acquired"))
+    config.on_connection_create_start.append(hook("acquired"))
+    config.on_connection_reuseconn.append(hook("acquired"))
+    return config
+
+
+def _timeout_cause(
+    ctx: ProbeContext, url: str, wait: ConnectionWait, headers_at: float | None
+) -> str:
+    if wait.queued_at is not None and wait.acquired_at is None:
+        parts = urlsplit(url)
+        host = parts.hostname or url
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        connector = ctx.session.connector if ctx.session is not None else None
+        limit = f" (per-host limit {connector.limit_per_host})" if connector is not None else ""
+        waited = time.monotonic() - wait.queued_at
+        return f"waited {waited:.1f}s for a connection to {host}:{port}{limit}"
+    if headers_at is None:
+        return f"timeout, no answer within {ctx.request_timeout_s:g}s"
+    began = wait.acquired_at or wait.started
+    return (
+        f"timeout, body not complete within {ctx.request_timeout_s:g}s "
+        f"(headers came after {(headers_at - began) * 1000:.0f} ms)"
+    )
 
 
 def _field_values(headers: Mapping[str, str]) -> dict[str, str]:
