@@ -248,13 +248,18 @@ def render_plan(plan: Plan) -> str:
     for planned in plan.checks:
         action = "skip" if planned.skip_reason is not None else "run "
         detail = planned.skip_reason if planned.skip_reason is not None else planned.command
+        if planned.cannot_start is not None:
+            action, detail = "fail", f"cannot start: {planned.cannot_start}"
         lines.append(f"{action} {planned.id:<{width}} {planned.check.required_label:<8} {detail}")
-    running = sum(1 for p in plan.checks if p.skip_reason is None)
+    running = sum(1 for p in plan.checks if p.skip_reason is None and p.cannot_start is None)
     required_skips = sum(1 for p in plan.checks if p.skip_reason is not None and p.check.required)
+    blocked = sum(1 for p in plan.checks if p.cannot_start is not None and p.check.required)
+    failing = f"; {blocked} required cannot start" if blocked else ""
     lines += [
         "",
         f"{running} of {len(plan.checks)} checks would run; {required_skips} required "
-        f"would be skipped{' (a no-go in gating mode)' if required_skips else ''}.",
+        f"would be skipped{failing}"
+        f"{' (a no-go in gating mode)' if required_skips or blocked else ''}.",
         f"mode: {'release gating' if plan.gating else 'baseline capture'}",
     ]
     return plan.redactor("\n".join(lines)) + "\n"

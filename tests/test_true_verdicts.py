@@ -24,7 +24,7 @@ from cutover_probe.model import Outcome, Status
 from cutover_probe.planning import Selection, build_plan
 from cutover_probe.workflow import RunRequest, prepare, run_matrix
 
-from .conftest import Checkout, clean_environ, fleet_environ, run_cli, run_in_process
+from .conftest import Checkout, clean_environ, fleet_environ, read_tsv, run_cli, run_in_process
 from .test_http_kind import config
 
 
@@ -441,3 +441,58 @@ def test_the_directory_is_named_after_the_run_s_clock_read(checkout: Checkout) -
     )
     _, directory = prepare(request, started)
     assert directory.name == "20261130T030405Z"
+
+
+# --- 6. plan does not promise what will fail -------------------------------------------------
+
+
+def test_a_lane_that_cannot_start_is_a_failure_named_in_plan_and_run(tmp_path: Path) -> None:
+    not_a_checkout = tmp_path / "x"
+    not_a_checkout.mkdir()
+    environ = clean_environ(PATH=str(tmp_path / "empty-bin"))
+    args = ("--repo-root", str(not_a_checkout), "--only", "khala-contract-tests")
+    reason = (
+        f"cargo not on PATH; no apps/runtime/Cargo.toml under {not_a_checkout}: "
+        "is --repo-root the OpenAgents checkout?"
+    )
+
+    planned = run_cli("plan", *args, env=environ, cwd=tmp_path)
+    assert planned.returncode == 0, planned.stderr
+    line = next(x for x in planned.stdout.splitlines() if " khala-contract-tests " in x)
+    assert line.startswith("fail khala-contract-tests")
+    assert line.endswith(f"required cannot start: {reason}")
+    assert "1 required cannot start (a no-go in gating mode)" in planned.stdout
+
+    ran = run_cli("run", *args, env=environ, cwd=tmp_path)
+    assert ran.returncode == 1, ran.stderr
+    assert f"[failed] khala-contract-tests (required): {reason}" in ran.stdout
+    assert "internal error" not in ran.stdout + ran.stderr
+    reports = not_a_checkout / "docs" / "reports" / "rust-cutover-validation"
+    (report,) = reports.iterdir()
+    row = next(
+        r for r in read_tsv(report / "results.tsv") if r["check_id"] == "khala-contract-tests"
+    )
+    assert row["status"] == "failed"
+    checks = json.loads((report / "results.json").read_text())["checks"]
+    (khala,) = [c for c in checks if c["id"] == "khala-contract-tests"]
+    assert (khala["status"], khala["reason"]) == ("failed", reason)
+    assert f"FAILED: {reason}" in (report / row["log_path"]).read_text()
+
+
+def test_a_lane_whose_program_is_on_path_and_manifest_present_is_planned_to_run(
+    checkout: Checkout, tmp_path: Path
+) -> None:
+    environ = clean_environ(PATH=str(checkout.bin_dir))
+    planned = run_cli(
+        "plan",
+        "--repo-root",
+        str(checkout.root),
+        "--only",
+        "khala-contract-tests",
+        env=environ,
+        cwd=tmp_path,
+    )
+    assert planned.returncode == 0, planned.stderr
+    line = next(x for x in planned.stdout.splitlines() if " khala-contract-tests " in x)
+    assert line.startswith("run  khala-contract-tests")
+    assert "cannot start" not in planned.stdout
