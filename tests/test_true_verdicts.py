@@ -6,6 +6,7 @@ a wait for a pooled connection named as such)."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import io
 import json
@@ -13,6 +14,7 @@ import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from aiohttp import web
@@ -22,10 +24,13 @@ from cutover_probe.engine import RunSettings, execute
 from cutover_probe.fleet import ControlFaults, FleetSpec, GoogleFaults, RuntimeFaults, serve_fleet
 from cutover_probe.model import Outcome, Status
 from cutover_probe.planning import Selection, build_plan
+from cutover_probe.probes.proxy import bypassed
 from cutover_probe.workflow import RunRequest, prepare, run_matrix
 
 from .conftest import Checkout, clean_environ, fleet_environ, read_tsv, run_cli, run_in_process
+from .test_hostile_networks import TLS_CONFIG
 from .test_http_kind import config
+from .tlsutil import https_server, issue, make_ca
 
 
 def _writes(fleet: object, service: str, path: str) -> int:
@@ -496,3 +501,248 @@ def test_a_lane_whose_program_is_on_path_and_manifest_present_is_planned_to_run(
     line = next(x for x in planned.stdout.splitlines() if " khala-contract-tests " in x)
     assert line.startswith("run  khala-contract-tests")
     assert "cannot start" not in planned.stdout
+
+
+# --- 4. Proxies ------------------------------------------------------------------------------
+
+
+class ForwardProxy:
+    """A forward proxy on 127.0.0.1, as a corporate one: absolute-form ``GET http://…`` (and any
+    other method) is forwarded, one request per connection; ``CONNECT host:port`` is a tunnel.
+    It records every request line it is asked, and can demand a Proxy-Authorization."""
+
+    def __init__(self, *, authorization: str | None = None) -> None:
+        self.requests: list[str] = []
+        self.authorization = authorization
+        self.url = ""
+
+    async def __aenter__(self) -> ForwardProxy:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        port = self._server.sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._server.close()
+        await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+            lines = head.decode("latin-1").split("\r\n")
+            method, target, _version = lines[0].split(" ", 2)
+            self.requests.append(f"{method} {target}")
+            fields = [line for line in lines[1:] if line]
+            if self.authorization is not None and (
+                f"Proxy-Authorization: {self.authorization}" not in fields
+            ):
+                writer.write(b"HTTP/1.1 407 Proxy Authentication Required\r\n")
+                writer.write(b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+                await writer.drain()
+                return
+            if method == "CONNECT":
+                host, port = target.rsplit(":", 1)
+                up_reader, up_writer = await asyncio.open_connection(host, int(port))
+                writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                await writer.drain()
+            else:
+                url = urlsplit(target)
+                up_reader, up_writer = await asyncio.open_connection(url.hostname, url.port)
+                path = url.path + (f"?{url.query}" if url.query else "")
+                keep = [
+                    f
+                    for f in fields
+                    if not f.lower().startswith(("connection:", "proxy-", "keep-alive:"))
+                ]
+                out = "\r\n".join([f"{method} {path} HTTP/1.1", *keep, "Connection: close"])
+                up_writer.write((out + "\r\n\r\n").encode("latin-1"))
+            await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
+            pass
+        finally:
+            writer.close()
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while chunk := await reader.read(65536):
+            writer.write(chunk)
+            await writer.drain()
+    except OSError:
+        pass
+    finally:
+        with contextlib.suppress(OSError):
+            writer.write_eof()
+
+
+PROXIED_CHECKS = ("control-staging-health", "control-staging-smoke", "runtime-prod-smoke")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "http_proxy"])
+async def test_http_probes_go_through_the_proxy(checkout: Checkout, variable: str) -> None:
+    async with ForwardProxy() as proxy, serve_fleet() as fleet:
+        environ = fleet_environ(
+            fleet,
+            checkout,
+            RUN_KHALA_CONTRACT_TESTS="0",
+            RUN_RUNTIME_DRIFT_CHECK="0",
+            RUN_LOG_PROBES="0",
+            NO_PROXY="",
+            no_proxy="",
+            **{"http_proxy": "", "HTTP_PROXY": "", variable: proxy.url},
+        )
+        outcomes = await run_in_process(environ, checkout.root)
+        served = [r for r in fleet.requests if r.service != "google"]
+    for check_id in PROXIED_CHECKS:
+        assert outcomes[check_id].status is Status.PASSED, outcomes[check_id].reason
+    # Every request the fleet answered came through the proxy, in absolute form.
+    assert len(served) == len(proxy.requests) > 10
+    base = environ["STAGING_CONTROL_BASE_URL"]
+    assert f"GET {base}/healthz" in proxy.requests
+    assert f"POST {environ['PROD_RUNTIME_BASE_URL']}/internal/v1/runs" in proxy.requests
+
+
+@pytest.mark.anyio
+async def test_no_proxy_sends_the_listed_hosts_direct(checkout: Checkout) -> None:
+    async with ForwardProxy() as proxy, serve_fleet() as fleet:
+        staging = urlsplit(fleet.env()["STAGING_CONTROL_BASE_URL"])
+        environ = fleet_environ(
+            fleet,
+            checkout,
+            RUN_KHALA_CONTRACT_TESTS="0",
+            RUN_RUNTIME_DRIFT_CHECK="0",
+            RUN_LOG_PROBES="0",
+            HTTP_PROXY=proxy.url,
+            http_proxy="",
+            NO_PROXY=f"example.test, 127.0.0.1:{staging.port}",
+            no_proxy="",
+        )
+        outcomes = await run_in_process(environ, checkout.root)
+    for check_id in PROXIED_CHECKS:
+        assert outcomes[check_id].status is Status.PASSED, outcomes[check_id].reason
+    assert proxy.requests  # the other services still went through it
+    assert not [r for r in proxy.requests if f":{staging.port}/" in r]
+
+
+@pytest.mark.anyio
+async def test_a_proxy_that_wants_credentials_gets_them_from_the_url(checkout: Checkout) -> None:
+    secret = "s3cret-proxy-pass"
+    expected = "Basic " + base64.b64encode(f"ci:{secret}".encode()).decode()
+    async with ForwardProxy(authorization=expected) as proxy, serve_fleet() as fleet:
+        environ = fleet_environ(
+            fleet,
+            checkout,
+            RUN_KHALA_CONTRACT_TESTS="0",
+            RUN_RUNTIME_DRIFT_CHECK="0",
+            RUN_LOG_PROBES="0",
+            HTTP_PROXY=proxy.url.replace("http://", f"http://ci:{secret}@"),
+            http_proxy="",
+            NO_PROXY="",
+            no_proxy="",
+        )
+        outcomes = await run_in_process(environ, checkout.root)
+    health = outcomes["control-staging-health"]
+    assert health.status is Status.PASSED, health.reason
+    assert f"GET {environ['STAGING_CONTROL_BASE_URL']}/healthz" in proxy.requests
+    assert not [line for line in health.evidence if secret in line]
+
+
+@pytest.mark.anyio
+async def test_https_probes_and_the_tls_check_tunnel_through_the_proxy(tmp_path: Path) -> None:
+    ca = make_ca(tmp_path)
+    cert = issue(ca, tmp_path)
+    config_path = tmp_path / "tls.toml"
+    config_path.write_text(TLS_CONFIG.replace("MIN_DAYS", "14"))
+    async with ForwardProxy() as proxy, https_server(cert) as url:
+        environ = clean_environ(
+            URL=url, HTTPS_PROXY=proxy.url, https_proxy="", NO_PROXY="", no_proxy=""
+        )
+        plan = build_plan(load_matrix(config_path), environ, tmp_path)
+        result = await execute(plan, environ, RunSettings(ca_bundle=ca.cert_path))
+        outcomes = {o.check_id: o for o in result.outcomes}
+        # And with NO_PROXY naming the host, nothing goes through it.
+        direct = clean_environ(
+            URL=url, HTTPS_PROXY=proxy.url, https_proxy="", NO_PROXY="127.0.0.1", no_proxy=""
+        )
+        before = len(proxy.requests)
+        plan = build_plan(load_matrix(config_path), direct, tmp_path)
+        bypass = await execute(plan, direct, RunSettings(ca_bundle=ca.cert_path))
+    for outcome in (*result.outcomes, *bypass.outcomes):
+        assert outcome.status is Status.PASSED, outcome.reason
+    target = url.removeprefix("https://")
+    # control-health's two requests and the certificate check's handshake, each a tunnel.
+    assert proxy.requests[:before].count(f"CONNECT {target}") >= 2
+    assert any("through the proxy" in line for line in outcomes["cert"].evidence)
+    assert len(proxy.requests) == before
+
+
+@pytest.mark.anyio
+async def test_a_proxy_refusing_connect_is_named(tmp_path: Path) -> None:
+    ca = make_ca(tmp_path)
+    cert = issue(ca, tmp_path)
+    config_path = tmp_path / "tls.toml"
+    config_path.write_text(TLS_CONFIG.replace("MIN_DAYS", "14"))
+    async with ForwardProxy(authorization="Basic nope") as proxy, https_server(cert) as url:
+        environ = clean_environ(
+            URL=url, HTTPS_PROXY=proxy.url, https_proxy="", NO_PROXY="", no_proxy=""
+        )
+        plan = build_plan(load_matrix(config_path), environ, tmp_path)
+        result = await execute(plan, environ, RunSettings(ca_bundle=ca.cert_path))
+    outcomes = {o.check_id: o for o in result.outcomes}
+    target = url.removeprefix("https://")
+    assert outcomes["cert"].status is Status.FAILED
+    assert outcomes["cert"].reason == (
+        f"{target}: the proxy {proxy.url.removeprefix('http://')} refused CONNECT: "
+        "'HTTP/1.1 407 Proxy Authentication Required'"
+    )
+    assert outcomes["health"].status is Status.FAILED
+    assert "the proxy answered 407" in outcomes["health"].reason
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "no_proxy", "direct"),
+    [
+        ("api.example.com", 443, "example.com", True),
+        ("api.example.com", 443, ".example.com", True),
+        ("badexample.com", 443, "example.com", False),
+        ("10.1.2.3", 80, "10.0.0.0/8", True),
+        ("127.0.0.1", 8080, "127.0.0.1:9090", False),
+        ("127.0.0.1", 9090, " 127.0.0.1:9090 ,x", True),
+        ("localhost", 80, "", False),
+        ("anything", 1, "*", True),
+    ],
+)
+def test_no_proxy_entries_match_as_curl_reads_them(
+    host: str, port: int, no_proxy: str, direct: bool
+) -> None:
+    assert bypassed(host, port, no_proxy) is direct
+
+
+@pytest.mark.anyio
+async def test_a_host_pinned_with_resolve_is_asked_directly(tmp_path: Path) -> None:
+    async with ForwardProxy() as proxy, slow_server(0) as base:
+        port = base.rsplit(":", 1)[1]
+        lane = """
+[[checks]]
+id = "lane"
+kind = "http"
+base_url = "${STAGING_CONTROL_BASE_URL}"
+[[checks.steps]]
+name = "quick"
+path = "/quick"
+"""
+        outcomes = await _run_lanes(
+            tmp_path,
+            lane,
+            clean_environ(
+                STAGING_CONTROL_BASE_URL=f"http://control.example.test:{port}",
+                HTTP_PROXY=proxy.url,
+                http_proxy="",
+                NO_PROXY="",
+                no_proxy="",
+            ),
+            resolve={"control.example.test": "127.0.0.1"},
+        )
+    assert outcomes["lane"].status is Status.PASSED, outcomes["lane"].reason
+    assert proxy.requests == []

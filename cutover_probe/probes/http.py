@@ -23,6 +23,7 @@ import anyio
 
 from cutover_probe.errors import AssertionFailed, CheckFailed, ConnectFailed, ProbeTimeout
 from cutover_probe.probes.context import ProbeContext
+from cutover_probe.probes.proxy import proxy_for
 from cutover_probe.secrets import Secret
 
 
@@ -231,6 +232,12 @@ async def _fetch_once(
     headers_at: float | None = None
     label = f"{method} {url}"
     wait = ConnectionWait(started, ctx.request_timeout_s, _pool_deadline(ctx, started))
+    # A host pinned with --resolve is asked directly: through a proxy, the proxy would resolve it.
+    host = urlsplit(url).hostname or ""
+    proxy = None if host in ctx.resolve else proxy_for(url, ctx.environ)
+    if proxy is not None and proxy.authorization:
+        # aiohttp sends proxy_headers with CONNECT only; a plain http:// request carries its own.
+        send_headers["Proxy-Authorization"] = proxy.authorization
     try:
         with wait.scope:
             async with ctx.session.request(
@@ -244,6 +251,10 @@ async def _fetch_once(
                 # ours, so queueing behind the per-host limit does not eat it.
                 timeout=NO_AIOHTTP_TIMEOUT,
                 trace_request_ctx=wait,
+                proxy=proxy.url if proxy else None,
+                proxy_headers={"Proxy-Authorization": proxy.authorization}
+                if proxy and proxy.authorization
+                else None,
             ) as answer:
                 headers_at = time.monotonic()
                 body = await _read_capped(answer, ctx.body_cap_bytes, label)
@@ -405,6 +416,10 @@ def describe_certificate_error(error: Exception) -> str:
 
 def describe_client_error(exc: aiohttp.ClientError) -> str:
     """aiohttp's exception, as a cause a person recognises."""
+    if isinstance(exc, aiohttp.ClientProxyConnectionError):
+        return f"cannot connect to the proxy {exc.host}:{exc.port} ({exc.os_error.strerror})"
+    if isinstance(exc, aiohttp.ClientHttpProxyError):
+        return f"the proxy answered {exc.status} {exc.message} to CONNECT"
     if isinstance(exc, aiohttp.ClientConnectorDNSError):
         return f"DNS lookup failed for {exc.host}"
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
