@@ -24,6 +24,7 @@ from cutover_probe.config import REFERENCE
 from cutover_probe.durations import parse_duration
 from cutover_probe.errors import EnvironmentError_
 from cutover_probe.gcloud import credentials_skip_reason
+from cutover_probe.gcloud import endpoint as google_endpoint
 from cutover_probe.model import Check, Matrix, PlannedCheck, Variable
 from cutover_probe.probes import KINDS
 from cutover_probe.secrets import Redactor, Secret
@@ -178,6 +179,9 @@ def build_plan(
             if not url.startswith("https://"):
                 skip = f"{url} is not an https:// URL" if url else f"{kind.https_param} unset"
         command = skip if skip is not None else describe(kind.command, params)
+        if skip is None and kind.google_api is not None:
+            login = google_endpoint(kind.google_api, environ).gcloud
+            command += f" (credentials: {login.describe})" if login is not None else ""
         blocked = None
         if skip is None and kind.name == "command":
             blocked = command_cannot_start(params, environ, repo_root)

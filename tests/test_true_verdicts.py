@@ -10,7 +10,9 @@ import base64
 import contextlib
 import io
 import json
+import os
 import re
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +23,15 @@ from aiohttp import web
 
 from cutover_probe.config import default_config_path, load_matrix
 from cutover_probe.engine import RunSettings, execute
-from cutover_probe.fleet import ControlFaults, FleetSpec, GoogleFaults, RuntimeFaults, serve_fleet
+from cutover_probe.fleet import (
+    ControlFaults,
+    Fleet,
+    FleetSpec,
+    FleetThread,
+    GoogleFaults,
+    RuntimeFaults,
+    serve_fleet,
+)
 from cutover_probe.model import Outcome, Status
 from cutover_probe.planning import Selection, build_plan
 from cutover_probe.probes.proxy import bypassed
@@ -746,3 +756,132 @@ path = "/quick"
         )
     assert outcomes["lane"].status is Status.PASSED, outcomes["lane"].reason
     assert proxy.requests == []
+
+
+# --- 5. The credentials people have: gcloud's login ------------------------------------------
+
+GCLOUD_TOKEN = "ya29.stub-gcloud-token-7f3a9c1d2e"
+
+
+def stub_gcloud(directory: Path, *, fails: bool = False) -> Path:
+    """A `gcloud` that prints an access token for `auth print-access-token` (counting calls),
+    or fails as a logged-out gcloud does."""
+    bin_dir = directory / "gcloud-bin"
+    bin_dir.mkdir()
+    script = bin_dir / "gcloud"
+    calls = directory / "gcloud-calls.txt"
+    body = (
+        "print('ERROR: (gcloud.auth.print-access-token) You do not currently have an active "
+        "account selected.', file=sys.stderr); sys.exit(1)"
+        if fails
+        else f"print({GCLOUD_TOKEN!r})"
+    )
+    script.write_text(
+        f"#!{sys.executable}\nimport sys\n"
+        f"open({str(calls)!r}, 'a').write(' '.join(sys.argv[1:]) + '\\n')\n"
+        "assert sys.argv[1:3] == ['auth', 'print-access-token'], sys.argv\n"
+        f"{body}\n"
+    )
+    script.chmod(0o755)
+    config = directory / "gcloud-config"
+    (config / "configurations").mkdir(parents=True)
+    (config / "active_config").write_text("default\n")
+    (config / "configurations" / "config_default").write_text(
+        "[core]\naccount = sre@example.com\nproject = openagentsgemini\n"
+    )
+    return bin_dir
+
+
+def gcloud_environ(fleet: Fleet, checkout: Checkout, bin_dir: Path, **extra: str) -> dict[str, str]:
+    """The fleet's services, its Google APIs as an endpoint override (real credentials, no
+    emulator), and no Application Default Credentials: only gcloud's login."""
+    environ = fleet_environ(
+        fleet,
+        checkout,
+        RUN_KHALA_CONTRACT_TESTS="0",
+        RUN_LOG_PROBES="0",
+        CLOUDSDK_CONFIG=str(bin_dir.parent / "gcloud-config"),
+        CLOUDSDK_API_ENDPOINT_OVERRIDES_RUN=fleet.google_url,
+        **extra,
+    )
+    for variable in ("CLOUD_RUN_EMULATOR_HOST", "CLOUD_LOGGING_EMULATOR_HOST"):
+        environ.pop(variable, None)
+    environ.pop("STORAGE_EMULATOR_HOST", None)
+    environ["PATH"] = f"{bin_dir}{os.pathsep}{environ['PATH']}"
+    return environ
+
+
+def test_gcloud_login_is_used_when_there_are_no_application_default_credentials(
+    checkout: Checkout, tmp_path: Path
+) -> None:
+    bin_dir = stub_gcloud(tmp_path)
+    spec = FleetSpec(google=GoogleFaults(bearer=GCLOUD_TOKEN))
+    with FleetThread(spec) as fleet:
+        environ = gcloud_environ(fleet, checkout, bin_dir)
+        planned = run_cli("plan", env=environ, cwd=checkout.root)
+        out = checkout.root / "report"
+        ran = run_cli(
+            "run",
+            "--only",
+            "runtime-migration-drift",
+            "--output-dir",
+            str(out),
+            "-v",
+            env=environ,
+            cwd=checkout.root,
+        )
+        google = [r for r in fleet.requests if r.service == "google"]
+    drift_plan = next(x for x in planned.stdout.splitlines() if " runtime-migration-drift " in x)
+    assert drift_plan.startswith("run  runtime-migration-drift")
+    assert drift_plan.endswith("(credentials: gcloud auth print-access-token as sre@example.com)")
+    assert ran.returncode == 1, ran.stderr  # the deselected required checks make it a NO-GO
+    assert "[passed] runtime-migration-drift (required)" in ran.stdout
+    assert google
+    assert all(r.authorization == f"Bearer {GCLOUD_TOKEN}" for r in google)
+    log = (out / "logs" / "runtime-migration-drift.log").read_text()
+    assert (
+        "credentials: gcloud auth print-access-token as sre@example.com "
+        "(no Application Default Credentials)"
+    ) in log
+    calls = (tmp_path / "gcloud-calls.txt").read_text().splitlines()
+    assert calls
+    assert set(calls) == {"auth print-access-token --account=sre@example.com"}
+    # The token never reaches an output.
+    for path in out.rglob("*"):
+        if path.is_file():
+            assert GCLOUD_TOKEN not in path.read_text(errors="replace"), path
+    assert GCLOUD_TOKEN not in planned.stdout + planned.stderr + ran.stdout + ran.stderr
+
+
+def test_a_logged_out_gcloud_fails_the_check_with_gcloud_s_words(
+    checkout: Checkout, tmp_path: Path
+) -> None:
+    bin_dir = stub_gcloud(tmp_path, fails=True)
+    with FleetThread(FleetSpec(google=GoogleFaults(bearer=GCLOUD_TOKEN))) as fleet:
+        environ = gcloud_environ(fleet, checkout, bin_dir)
+        ran = run_cli(
+            "run",
+            "--only",
+            "runtime-migration-drift",
+            "--output-dir",
+            str(checkout.root / "report"),
+            env=environ,
+            cwd=checkout.root,
+        )
+    assert ran.returncode == 1
+    line = next(x for x in ran.stdout.splitlines() if "runtime-migration-drift" in x)
+    assert line.startswith("[failed] runtime-migration-drift (required): ")
+    assert "gcloud auth print-access-token failed: ERROR: (gcloud.auth.print-access-token) " in line
+
+
+def test_without_gcloud_or_adc_the_google_checks_are_skipped_with_the_how_to(
+    checkout: Checkout, tmp_path: Path
+) -> None:
+    stub_gcloud(tmp_path)
+    environ = clean_environ(
+        CLOUDSDK_CONFIG=str(tmp_path / "gcloud-config"), PATH=str(tmp_path / "no-gcloud-here")
+    )
+    planned = run_cli("plan", env=environ, cwd=checkout.root)
+    line = next(x for x in planned.stdout.splitlines() if " runtime-migration-drift " in x)
+    assert line.startswith("skip runtime-migration-drift")
+    assert "`gcloud auth login` with gcloud on the PATH" in line

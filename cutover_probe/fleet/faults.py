@@ -150,6 +150,9 @@ class GoogleFaults:
     # Resources that report no image: the runtime service (no container), the migrate job
     # (an empty image) or the newest execution (an empty image).
     imageless: frozenset[Literal["service", "job", "execution"]] = frozenset()
+    # When set, every call must carry ``Authorization: Bearer <bearer>`` (else 401), as the real
+    # APIs check the caller; the emulator convention sends none, so it is off by default.
+    bearer: str = ""
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from .faults import GoogleApi, GoogleFaults, GoogleWorld
 
 _STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
     403: "PERMISSION_DENIED",
     404: "NOT_FOUND",
     429: "RESOURCE_EXHAUSTED",
@@ -258,6 +259,13 @@ class GoogleService:
             # Keyed by path, query and body: a retry of the same call is the same key, so with
             # throttle=N exactly the first N attempts of every distinct call are refused (two
             # entries:list calls differ only in their body's filter).
+            bearer = self.faults.bearer
+            if bearer and request.headers.get("Authorization") != f"Bearer {bearer}":
+                return google_error(
+                    401,
+                    "Request had invalid authentication credentials. Expected OAuth 2 access "
+                    "token, login cookie or other valid authentication credential.",
+                )
             body = await request.read() if request.can_read_body else b""
             key = f"{request.method} {request.path_qs} {hashlib.sha256(body).hexdigest()}"
             if self._throttled[key] < self.faults.throttle:
