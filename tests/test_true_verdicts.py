@@ -885,3 +885,37 @@ def test_without_gcloud_or_adc_the_google_checks_are_skipped_with_the_how_to(
     line = next(x for x in planned.stdout.splitlines() if " runtime-migration-drift " in x)
     assert line.startswith("skip runtime-migration-drift")
     assert "`gcloud auth login` with gcloud on the PATH" in line
+
+
+@pytest.mark.anyio
+async def test_proxy_credentials_go_to_the_proxy_and_never_to_an_https_server(
+    tmp_path: Path,
+) -> None:
+    ca = make_ca(tmp_path)
+    cert = issue(ca, tmp_path)
+    config_path = tmp_path / "tls.toml"
+    config_path.write_text(TLS_CONFIG.replace("MIN_DAYS", "14"))
+    seen: list[str | None] = []
+
+    async def answer(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("Proxy-Authorization"))
+        return web.json_response({"status": "ok"})
+
+    app = web.Application()
+    app.router.add_get("/healthz", answer)
+    app.router.add_get("/readyz", answer)
+    expected = "Basic " + base64.b64encode(b"ci:pw-123456").decode()
+    async with ForwardProxy(authorization=expected) as proxy, https_server(cert, app) as url:
+        environ = clean_environ(
+            URL=url,
+            HTTPS_PROXY=proxy.url.replace("http://", "http://ci:pw-123456@"),
+            https_proxy="",
+            NO_PROXY="",
+            no_proxy="",
+        )
+        plan = build_plan(load_matrix(config_path), environ, tmp_path)
+        result = await execute(plan, environ, RunSettings(ca_bundle=ca.cert_path))
+    for outcome in result.outcomes:
+        assert outcome.status is Status.PASSED, outcome.reason
+    assert proxy.requests.count(f"CONNECT {url.removeprefix('https://')}") >= 2
+    assert seen == [None, None]

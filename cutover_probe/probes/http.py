@@ -235,8 +235,9 @@ async def _fetch_once(
     # A host pinned with --resolve is asked directly: through a proxy, the proxy would resolve it.
     host = urlsplit(url).hostname or ""
     proxy = None if host in ctx.resolve else proxy_for(url, ctx.environ)
-    if proxy is not None and proxy.authorization:
-        # aiohttp sends proxy_headers with CONNECT only; a plain http:// request carries its own.
+    if proxy is not None and proxy.authorization and url.lower().startswith("http://"):
+        # aiohttp sends proxy_headers with CONNECT only; a plain http:// request, which the proxy
+        # reads, carries its own. (Never an https:// one: it would reach the server.)
         send_headers["Proxy-Authorization"] = proxy.authorization
     try:
         with wait.scope:
