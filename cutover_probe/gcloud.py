@@ -100,7 +100,9 @@ def credentials_skip_reason(api: Api, environ: Mapping[str, str]) -> str | None:
     if emulator_endpoint(api, environ):
         return None
     missing = _adc_missing(environ)
-    if missing is None or (missing == HOW_TO_AUTHENTICATE and gcloud_login(environ)):
+    if missing != HOW_TO_AUTHENTICATE:
+        return missing  # None (ADC found), or a named key file that does not exist
+    if gcloud_login(environ) is not None:
         return None
     return missing + f" (or {EMULATOR_VARIABLES[api]} for an emulator)"
 
