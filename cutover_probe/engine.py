@@ -92,10 +92,12 @@ async def execute(
             stopped_by.append(planned.id)
             checks_scope.cancel()
 
-    to_run = [planned for planned in plan.checks if planned.skip_reason is None]
+    to_run = [p for p in plan.checks if p.skip_reason is None and p.cannot_start is None]
     for planned in plan.checks:
         if planned.skip_reason is not None:
             finish(planned, _skipped(planned))
+        elif planned.cannot_start is not None:
+            finish(planned, _cannot_start(planned))
 
     needs_http = any(KINDS[p.check.kind].uses_http for p in to_run)
     trust = trust_store(settings) if settings.ca_bundle is not None else None
@@ -199,6 +201,13 @@ async def execute(
 def _skipped(planned: PlannedCheck) -> Outcome:
     reason = planned.skip_reason or ""
     return Outcome(check_id=planned.id, status=Status.SKIPPED, reason=reason, evidence=(reason,))
+
+
+def _cannot_start(planned: PlannedCheck) -> Outcome:
+    reason = planned.cannot_start or ""
+    return Outcome(
+        check_id=planned.id, status=Status.FAILED, reason=reason, evidence=(f"FAILED: {reason}",)
+    )
 
 
 async def _limited(
@@ -332,6 +341,7 @@ async def _http_session(
         return
     import aiohttp
 
+    from cutover_probe.probes.http import connection_trace
     from cutover_probe.probes.resolver import StaticResolver
 
     connector = aiohttp.TCPConnector(
@@ -343,6 +353,9 @@ async def _http_session(
     )
     headers: dict[str, Any] = {"User-Agent": "cutover-probe"}
     async with aiohttp.ClientSession(
-        connector=connector, cookie_jar=aiohttp.DummyCookieJar(), headers=headers
+        connector=connector,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        headers=headers,
+        trace_configs=[connection_trace()],
     ) as session:
         yield session

@@ -12,11 +12,17 @@ the check's deadline, and counts every attempt into the check's evidence.
 
 from __future__ import annotations
 
+import configparser
 import importlib
+import os
+import shutil
+import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -34,9 +40,17 @@ EMULATOR_VARIABLES: dict[Api, str] = {
     "storage": "STORAGE_EMULATOR_HOST",
 }
 HOW_TO_AUTHENTICATE = (
-    "no Google Cloud credentials: run `gcloud auth application-default login`, or set "
-    "GOOGLE_APPLICATION_CREDENTIALS to a service account key file"
+    "no Google Cloud credentials: run `gcloud auth application-default login` (or `gcloud auth "
+    "login` with gcloud on the PATH), or set GOOGLE_APPLICATION_CREDENTIALS to a service "
+    "account key file"
 )
+# gcloud's own variables naming another endpoint for an API (regional, Private Service Connect):
+# unlike an emulator, it is called with the real credentials.
+ENDPOINT_OVERRIDE_VARIABLES: dict[Api, str] = {
+    "run": "CLOUDSDK_API_ENDPOINT_OVERRIDES_RUN",
+    "logging": "CLOUDSDK_API_ENDPOINT_OVERRIDES_LOGGING",
+    "storage": "CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE",
+}
 # Google's libraries import each other in circles (requests, urllib3, google.auth, api_core):
 # two worker threads importing them at once can hit Python's import-lock deadlock detection.
 # Every import of theirs goes through `library`, one at a time.
@@ -85,6 +99,16 @@ def credentials_skip_reason(api: Api, environ: Mapping[str, str]) -> str | None:
     """
     if emulator_endpoint(api, environ):
         return None
+    missing = _adc_missing(environ)
+    if missing != HOW_TO_AUTHENTICATE:
+        return missing  # None (ADC found), or a named key file that does not exist
+    if gcloud_login(environ) is not None:
+        return None
+    return missing + f" (or {EMULATOR_VARIABLES[api]} for an emulator)"
+
+
+def _adc_missing(environ: Mapping[str, str]) -> str | None:
+    """Why Application Default Credentials cannot be found, or None when they can."""
     key_file = environ.get("GOOGLE_APPLICATION_CREDENTIALS", "")
     if key_file:
         if Path(key_file).is_file():
@@ -97,7 +121,7 @@ def credentials_skip_reason(api: Api, environ: Mapping[str, str]) -> str | None:
         return None
     if any(environ.get(name) for name in ("K_SERVICE", "CLOUD_RUN_JOB", "GCE_METADATA_HOST")):
         return None
-    return HOW_TO_AUTHENTICATE + f" (or {EMULATOR_VARIABLES[api]} for an emulator)"
+    return HOW_TO_AUTHENTICATE
 
 
 @dataclass(frozen=True)
@@ -105,6 +129,8 @@ class Endpoint:
     api: Api
     url: str | None  # None: Google's production endpoint
     anonymous: bool
+    # With no Application Default Credentials: gcloud's login (`GcloudLogin`), else None.
+    gcloud: GcloudLogin | None = None
 
     @property
     def where(self) -> str:
@@ -113,18 +139,135 @@ class Endpoint:
 
 def endpoint(api: Api, environ: Mapping[str, str]) -> Endpoint:
     url = emulator_endpoint(api, environ)
-    return Endpoint(api=api, url=url, anonymous=url is not None)
+    if url is not None:
+        return Endpoint(api=api, url=url, anonymous=True)
+    override = environ.get(ENDPOINT_OVERRIDE_VARIABLES[api], "").strip().rstrip("/") or None
+    login = gcloud_login(environ) if _adc_missing(environ) == HOW_TO_AUTHENTICATE else None
+    return Endpoint(api=api, url=override, anonymous=False, gcloud=login)
 
 
 def credentials(target: Endpoint) -> Any:
     if target.anonymous:
         return library("google.auth.credentials").AnonymousCredentials()
+    if target.gcloud is not None:
+        return gcloud_credentials(target.gcloud)
     auth = library("google.auth")
     try:
         creds, _ = auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
     except auth.exceptions.DefaultCredentialsError:
         raise CheckFailed(HOW_TO_AUTHENTICATE) from None
     return creds
+
+
+# --- gcloud's login, when there are no Application Default Credentials -----------------------
+# The seed's lanes needed only `gcloud auth login`; people have that more often than ADC. Its
+# access token comes from `gcloud auth print-access-token`, run when google-auth needs one.
+
+GCLOUD_TIMEOUT_S = 20.0
+GCLOUD_TOKEN_LIFETIME_S = (
+    600.0  # gcloud caches ~1 h tokens; asking again every few minutes is cheap
+)
+MAX_GCLOUD_OUTPUT = 64 * 1024
+
+
+@dataclass(frozen=True)
+class GcloudLogin:
+    program: str  # gcloud's path
+    account: str
+    # The run's environment, for the subprocess; never shown (it may hold tokens).
+    environ: tuple[tuple[str, str], ...] = field(repr=False)
+
+    @property
+    def describe(self) -> str:
+        return f"gcloud auth print-access-token as {self.account}"
+
+
+def gcloud_login(environ: Mapping[str, str]) -> GcloudLogin | None:
+    """gcloud on the PATH with an account to act as (``CLOUDSDK_CORE_ACCOUNT`` or the active
+    configuration's ``[core] account``), from the file system alone: no network, no subprocess."""
+    program = shutil.which("gcloud", path=environ.get("PATH", os.defpath))
+    if program is None:
+        return None
+    account = environ.get("CLOUDSDK_CORE_ACCOUNT", "").strip() or _configured_account(environ)
+    if not account:
+        return None
+    return GcloudLogin(program, account, tuple(sorted(environ.items())))
+
+
+def _configured_account(environ: Mapping[str, str]) -> str:
+    config_dir = Path(
+        environ.get("CLOUDSDK_CONFIG")
+        or Path(environ.get("HOME", "~")).expanduser() / ".config" / "gcloud"
+    )
+    name = environ.get("CLOUDSDK_ACTIVE_CONFIG_NAME", "").strip()
+    try:
+        if not name:
+            active = config_dir / "active_config"
+            name = active.read_text(encoding="utf-8").strip() if active.is_file() else "default"
+        parser = configparser.ConfigParser()
+        parser.read(config_dir / "configurations" / f"config_{name}", encoding="utf-8")
+    except (OSError, UnicodeDecodeError, configparser.Error):
+        return ""
+    return parser.get("core", "account", fallback="").strip()
+
+
+def gcloud_credentials(login: GcloudLogin) -> Any:
+    """google-auth user credentials whose refresh runs `gcloud auth print-access-token`."""
+    oauth2 = library("google.oauth2.credentials")
+    exceptions = library("google.auth.exceptions")
+
+    def refresh(_request: Any, scopes: Any) -> tuple[str, datetime]:
+        try:
+            token = print_access_token(login)
+        except GcloudFailed as exc:
+            raise exceptions.RefreshError(str(exc)) from None
+        # google-auth compares a naive UTC expiry.
+        expiry = datetime.now(UTC).replace(tzinfo=None) + timedelta(seconds=GCLOUD_TOKEN_LIFETIME_S)
+        return token, expiry
+
+    return oauth2.Credentials(token=None, refresh_handler=refresh)
+
+
+class GcloudFailed(Exception):
+    """`gcloud auth print-access-token` gave no token."""
+
+
+def print_access_token(login: GcloudLogin) -> str:
+    """Run gcloud with a bounded wait and bounded output (it is text from outside)."""
+    command = [login.program, "auth", "print-access-token", f"--account={login.account}"]
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        try:
+            code = subprocess.run(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                env=dict(login.environ),
+                timeout=GCLOUD_TIMEOUT_S,
+                check=False,
+            ).returncode
+        except subprocess.TimeoutExpired:
+            raise GcloudFailed(
+                f"gcloud auth print-access-token gave no token within {GCLOUD_TIMEOUT_S:g}s"
+            ) from None
+        except OSError as exc:
+            raise GcloudFailed(f"gcloud auth print-access-token: {exc.strerror}") from None
+        out.seek(0)
+        err.seek(0)
+        token = out.read(MAX_GCLOUD_OUTPUT).decode("utf-8", "replace").strip()
+        problem = err.read(MAX_GCLOUD_OUTPUT).decode("utf-8", "replace").strip()
+    first = problem.splitlines()[0][:200] if problem else f"exit status {code}"
+    if code != 0 or not token or len(token.split()) != 1:
+        raise GcloudFailed(f"gcloud auth print-access-token failed: {first}")
+    return token
+
+
+def note_credentials(ctx: ProbeContext, target: Endpoint) -> None:
+    """Say once in a check's log, and in its details, that it acts as gcloud's login."""
+    if target.gcloud is None or "credentials" in ctx.details:
+        return
+    ctx.details["credentials"] = target.gcloud.describe
+    ctx.log(f"credentials: {target.gcloud.describe} (no Application Default Credentials)")
 
 
 def client_options(target: Endpoint) -> dict[str, str]:
@@ -143,6 +286,7 @@ async def call(
     Every attempt is an evidence line; the failure reason names the cause a user can act on
     (a missing IAM permission, a refused connection, a timeout).
     """
+    note_credentials(ctx, target)
     # api_core's import pulls in grpc (~50 ms): keep it off the event loop like the call itself.
     gexc = await anyio.to_thread.run_sync(_api_exceptions, abandon_on_cancel=True)
     delay = 0.2

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import fnmatch
 import ipaddress
+import os
 import re
 import shlex
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +24,7 @@ from cutover_probe.config import REFERENCE
 from cutover_probe.durations import parse_duration
 from cutover_probe.errors import EnvironmentError_
 from cutover_probe.gcloud import credentials_skip_reason
+from cutover_probe.gcloud import endpoint as google_endpoint
 from cutover_probe.model import Check, Matrix, PlannedCheck, Variable
 from cutover_probe.probes import KINDS
 from cutover_probe.secrets import Redactor, Secret
@@ -176,8 +179,21 @@ def build_plan(
             if not url.startswith("https://"):
                 skip = f"{url} is not an https:// URL" if url else f"{kind.https_param} unset"
         command = skip if skip is not None else describe(kind.command, params)
+        if skip is None and kind.google_api is not None:
+            login = google_endpoint(kind.google_api, environ).gcloud
+            command += f" (credentials: {login.describe})" if login is not None else ""
+        blocked = None
+        if skip is None and kind.name == "command":
+            blocked = command_cannot_start(params, environ, repo_root)
         planned.append(
-            PlannedCheck(index=index, check=check, params=params, skip_reason=skip, command=command)
+            PlannedCheck(
+                index=index,
+                check=check,
+                params=params,
+                skip_reason=skip,
+                command=command,
+                cannot_start=blocked,
+            )
         )
     mine = [p for position, p in enumerate(planned) if in_shard(position, selection.shard)]
     first_shard = selection.shard is None or selection.shard[0] == 1
@@ -278,6 +294,50 @@ def _skip_reason(
     return None
 
 
+def command_cannot_start(
+    params: Mapping[str, Any], environ: Mapping[str, str], repo_root: Path
+) -> str | None:
+    """Why a `command` lane cannot start, found from the file system and PATH alone: its working
+    directory, its program (on the PATH the lane will get, or a path), a ``--manifest-path`` it
+    names and its ``requires_files``. None when it can start."""
+    argv = [str(arg) for arg in params["argv"]]
+    cwd = Path(str(params["cwd"]))
+    env = {**environ, **params["env"]}
+    problems: list[str] = []
+    if not cwd.is_dir():
+        problems.append(f"working directory {cwd} does not exist")
+    needed: list[str] = []
+    program = argv[0] if argv else ""
+    if not program:
+        problems.append("no program to run")
+    elif os.sep in program:
+        needed.append(program)
+    elif shutil.which(program, path=env.get("PATH", os.defpath)) is None:
+        problems.append(f"{program} not on PATH")
+    for position, arg in enumerate(argv):
+        if arg == "--manifest-path" and position + 1 < len(argv):
+            needed.append(argv[position + 1])
+        elif arg.startswith("--manifest-path="):
+            needed.append(arg.split("=", 1)[1])
+    needed += [str(path) for path in params["requires_files"]]
+    for name in needed:
+        path = Path(name) if os.path.isabs(name) else cwd / name
+        if not path.exists():
+            problems.append(_missing(path, repo_root))
+        elif name == program and not os.access(path, os.X_OK):
+            problems.append(f"{program} is not executable")
+    return "; ".join(dict.fromkeys(problems)) or None
+
+
+def _missing(path: Path, repo_root: Path) -> str:
+    """A file missing under the repo root most likely means --repo-root is not the checkout."""
+    try:
+        inside = path.resolve().relative_to(repo_root.resolve())
+    except ValueError:
+        return f"missing {path}"
+    return f"no {inside} under {repo_root}: is --repo-root the OpenAgents checkout?"
+
+
 def _request_label(item: Mapping[str, Any]) -> str:
     """``GET /path`` for a step or a comparison, plus the fields it compares (lists of names;
     a step's json is a request body, not a list, so it adds nothing)."""
@@ -302,6 +362,9 @@ def describe(template: str, params: Mapping[str, Any]) -> str:
             fields[name] = ", ".join(_request_label(item) for item in value)
         elif isinstance(value, list):
             fields[name] = shlex.join(str(item) for item in value)
+        elif isinstance(value, str) and value.startswith(("http://", "https://")):
+            # Templates append paths ("{base_url}/healthz"), as join_url does for requests.
+            fields[name] = value.rstrip("/")
         else:
             fields[name] = value
     return template.format_map(fields)

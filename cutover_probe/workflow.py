@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -65,28 +66,31 @@ class RunSummary:
     report: Report | None
 
 
-def prepare(request: RunRequest) -> tuple[Plan, Path]:
-    """Everything that can be wrong with the input is found here, before any probe runs."""
+def prepare(request: RunRequest, started: datetime | None = None) -> tuple[Plan, Path]:
+    """Everything that can be wrong with the input is found here, before any probe runs.
+    ``started`` is the run's one clock read: the default report directory is named after it."""
     matrix = load_matrix(request.config)
     plan = build_plan(matrix, request.environ, request.repo_root, request.selection)
-    return plan, _output_dir(plan, request)
+    return plan, _output_dir(plan, request, started or utc_now())
 
 
-def _output_dir(plan: Plan, request: RunRequest) -> Path:
+def _output_dir(plan: Plan, request: RunRequest, started: datetime) -> Path:
     if request.output_dir is not None:
         return request.output_dir
     configured = plan.values.get(plan.matrix.output_variable)
     if isinstance(configured, str) and configured:
         path = Path(configured)
         return path if path.is_absolute() else request.repo_root / path
-    stamp = utc_now().strftime("%Y%m%dT%H%M%SZ")
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
     if plan.shard:
         stamp += f"-shard-{plan.shard[0]}-of-{plan.shard[1]}"
     return request.repo_root / plan.matrix.report_root / stamp
 
 
 async def run_matrix(request: RunRequest, out: TextIO | None = None) -> RunSummary:
-    plan, directory = prepare(request)
+    # One clock read names the report directory and stamps SUMMARY.md and results.json.
+    timestamp = utc_now()
+    plan, directory = prepare(request, timestamp)
     diagnostics.use_redactor(plan.redactor)
     # Everything that can be wrong with the input fails here, before anything is probed.
     if request.settings.ca_bundle is not None:
@@ -94,7 +98,6 @@ async def run_matrix(request: RunRequest, out: TextIO | None = None) -> RunSumma
     previous = earlier_report(request.compare_to, directory) if request.write_files else None
     if request.write_files:
         claim_output_dir(directory)
-    timestamp = utc_now()
     console = make_console(
         quiet=request.quiet, redact=plan.redactor, environ=request.environ, out=out
     )
@@ -245,13 +248,18 @@ def render_plan(plan: Plan) -> str:
     for planned in plan.checks:
         action = "skip" if planned.skip_reason is not None else "run "
         detail = planned.skip_reason if planned.skip_reason is not None else planned.command
+        if planned.cannot_start is not None:
+            action, detail = "fail", f"cannot start: {planned.cannot_start}"
         lines.append(f"{action} {planned.id:<{width}} {planned.check.required_label:<8} {detail}")
-    running = sum(1 for p in plan.checks if p.skip_reason is None)
+    running = sum(1 for p in plan.checks if p.skip_reason is None and p.cannot_start is None)
     required_skips = sum(1 for p in plan.checks if p.skip_reason is not None and p.check.required)
+    blocked = sum(1 for p in plan.checks if p.cannot_start is not None and p.check.required)
+    failing = f"; {blocked} required cannot start" if blocked else ""
     lines += [
         "",
         f"{running} of {len(plan.checks)} checks would run; {required_skips} required "
-        f"would be skipped{' (a no-go in gating mode)' if required_skips else ''}.",
+        f"would be skipped{failing}"
+        f"{' (a no-go in gating mode)' if required_skips or blocked else ''}.",
         f"mode: {'release gating' if plan.gating else 'baseline capture'}",
     ]
     return plan.redactor("\n".join(lines)) + "\n"

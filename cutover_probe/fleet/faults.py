@@ -157,6 +157,12 @@ class GoogleFaults:
     cert_pending: frozenset[str] = frozenset()
     # Projects whose services still run the previous build (staging/prod image parity).
     lagging_projects: frozenset[str] = frozenset()
+    # Resources that report no image: the runtime service (no container), the migrate job
+    # (an empty image) or the newest execution (an empty image).
+    imageless: frozenset[Literal["service", "job", "execution"]] = frozenset()
+    # When set, every call must carry ``Authorization: Bearer <bearer>`` (else 401), as the real
+    # APIs check the caller; the emulator convention sends none, so it is off by default.
+    bearer: str = ""
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from .faults import GoogleApi, GoogleFaults, GoogleWorld
 
 _STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
     403: "PERMISSION_DENIED",
     404: "NOT_FOUND",
     429: "RESOURCE_EXHAUSTED",
@@ -258,6 +259,13 @@ class GoogleService:
             # Keyed by path, query and body: a retry of the same call is the same key, so with
             # throttle=N exactly the first N attempts of every distinct call are refused (two
             # entries:list calls differ only in their body's filter).
+            bearer = self.faults.bearer
+            if bearer and request.headers.get("Authorization") != f"Bearer {bearer}":
+                return google_error(
+                    401,
+                    "Request had invalid authentication credentials. Expected OAuth 2 access "
+                    "token, login cookie or other valid authentication credential.",
+                )
             body = await request.read() if request.can_read_body else b""
             key = f"{request.method} {request.path_qs} {hashlib.sha256(body).hexdigest()}"
             if self._throttled[key] < self.faults.throttle:
@@ -287,6 +295,8 @@ class GoogleService:
         )
 
     def _job_image(self) -> str:
+        if "job" in self.faults.imageless:
+            return ""
         image = self.faults.expected_image
         return derived_image(image, "previous") if self.faults.image_drift else image
 
@@ -359,7 +369,9 @@ class GoogleService:
             "ingress": "INGRESS_TRAFFIC_ALL",
             "launchStage": "GA",
             "template": {
-                "containers": [
+                "containers": []
+                if service == self.world.runtime_service and "service" in self.faults.imageless
+                else [
                     {
                         "image": derived_image(created.image, "previous")
                         if project in self.faults.lagging_projects
@@ -420,6 +432,8 @@ class GoogleService:
         newest_image = (
             derived_image(expected, "previous") if faults.execution_image_drift else (job_image)
         )
+        if "execution" in faults.imageless:
+            newest_image = ""
         newest_age = timedelta(minutes=40)
         if faults.executions == "failed":
             newest = _Execution(

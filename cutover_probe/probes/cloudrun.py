@@ -105,9 +105,14 @@ async def run_drift(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
     ctx.details["service_image"] = service_image
     ctx.details["job_image"] = job_image
     problems = []
-    if service_image != job_image:
+    # Two missing images are equal strings, not the same build: drift cannot pass on nothing.
+    if not service_image:
+        problems.append(f"unable to resolve the service image of {params['service']}")
+    if not job_image:
+        problems.append(f"unable to resolve the migrate job image of {params['job']}")
+    if service_image and job_image and service_image != job_image:
         problems.append(f"service image {service_image} differs from migrate job image {job_image}")
-    if expected and expected != service_image:
+    if expected and service_image and expected != service_image:
         problems.append(f"service image {service_image} is not EXPECTED_IMAGE {expected}")
     if not executions:
         problems.append(f"migrate job {params['job']} has no executions")
@@ -129,7 +134,11 @@ async def run_drift(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
         }
         if state != "succeeded":
             problems.append(f"newest execution {short_name(newest.name)} did not succeed ({state})")
-        if image and image != service_image:
+        if not image:
+            problems.append(
+                f"unable to resolve the image of newest execution {short_name(newest.name)}"
+            )
+        elif service_image and image != service_image:
             problems.append(
                 f"newest execution {short_name(newest.name)} ran image {image}, "
                 f"service runs {service_image}"

@@ -276,6 +276,7 @@ async def _run_sample(
                 form=substitute(step.form, captured) if step.form is not None else None,
                 headers=substitute(dict(step.headers), captured),
                 quiet=quiet,
+                retry=step.retry,
             )
         except CheckFailed as exc:
             measure.failed_samples += 1
