@@ -9,6 +9,7 @@ instant), so heavy modules load inside the commands, never here.
 from __future__ import annotations
 
 import functools
+import math
 import os
 import sys
 import tempfile
@@ -52,6 +53,25 @@ def boundary(command: Callable[P, Awaitable[int]]) -> Callable[P, Awaitable[None
         sys.exit(code)
 
     return wrapper
+
+
+class FiniteFloat(click.ParamType[float]):
+    """A float option within [low, high]: click's FloatRange lets ``nan`` through (every
+    comparison with it is false) and ``inf`` past an open top."""
+
+    name = "float"
+
+    def __init__(self, low: float, high: float) -> None:
+        self.low, self.high = low, high
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: object) -> float:
+        try:
+            number = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param)
+        if not math.isfinite(number) or not self.low <= number <= self.high:
+            self.fail(f"{value!r} is not a number from {self.low:g} to {self.high:g}", param)
+        return number
 
 
 Decorator = Callable[[Callable[P, Awaitable[None]]], Callable[P, Awaitable[None]]]
