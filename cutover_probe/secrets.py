@@ -65,19 +65,24 @@ class Redactor:
     ``quote_plus``, upper- and lower-case hex) when a server puts it in a ``Location``; base64
     (standard and URL-safe, padded and not) when it is inside a basic-auth header or an
     encoded blob, including the three alignments at which it can sit inside a longer blob;
-    JSON-escaped (ASCII and not) in a JSON log line; HTML-escaped. All of them, for all secrets,
-    are one compiled alternation, longest first (a secret that contains another is masked
-    whole), so a line costs one pass however many tokens were learned. The alternation is a
+    JSON-escaped (ASCII and not) in a JSON log line; HTML-escaped.
+
+    The spellings are matched by compiled alternations, never one pass per secret. Each is a
     trie (``ab(?:c|d)``): at each position of a line the engine tries one branch per distinct
-    next character, not every form of every secret. The pattern is rebuilt lazily after a
-    secret is added (about 1 s for 1000 learned tokens). Thread-safe: worker threads learn too.
+    next character, longest first, so a secret that contains another is masked whole. Secrets
+    learned during a run would make one pattern rebuilt at every new token quadratic (1000
+    tokens learned one by one, a log line after each: minutes), so the secrets are kept in
+    runs of 1, 2, 4, … secrets, merged like a binary counter and each compiled lazily: a new
+    token costs one small compile, and a line costs one pass per run (at most 11 for 1000
+    secrets; one for the configured secrets of a run). A secret that contains or is contained
+    in another puts every secret in one run again, so longest-first holds across them.
+    Thread-safe: worker threads learn too.
     """
 
     def __init__(self, secrets: Iterable[str | Secret] = ()) -> None:
         self._lock = threading.Lock()
         self._values: tuple[str, ...] = ()
-        self._forms: set[str] = set()
-        self._pattern: re.Pattern[str] | None = None
+        self._runs: tuple[_Run, ...] = ()  # largest first; replaced whole, read without a lock
         for value in secrets:
             self.add(value)
 
@@ -88,27 +93,46 @@ class Redactor:
         with self._lock:
             if raw in self._values:
                 return
+            related = any(raw in known or known in raw for known in self._values)
             self._values = (*self._values, raw)
-            self._forms |= spellings(raw)
-            self._pattern = None
-
-    def _compiled(self) -> re.Pattern[str] | None:
-        pattern = self._pattern
-        if pattern is None and self._forms:
-            with self._lock:
-                if self._pattern is None:
-                    self._pattern = re.compile(alternation(self._forms))
-                pattern = self._pattern
-        return pattern
+            runs = [*self._runs, _Run((raw,), spellings(raw))]
+            if related:
+                runs = [_merged(runs)]
+            while len(runs) >= 2 and len(runs[-1].values) >= len(runs[-2].values):
+                runs[-2:] = [_merged(runs[-2:])]
+            self._runs = tuple(runs)
 
     def __call__(self, text: str) -> str:
-        pattern = self._compiled()
-        if pattern is None:
-            return text
-        return pattern.sub(MASK, text)
+        for run in self._runs:
+            pattern = run.pattern
+            if pattern is None:
+                with self._lock:
+                    if run.pattern is None:
+                        run.pattern = re.compile(alternation(run.forms))
+                    pattern = run.pattern
+            text = pattern.sub(MASK, text)
+        return text
 
     def __len__(self) -> int:
         return len(self._values)
+
+
+class _Run:
+    """Some secrets' spellings and, once a line needed it, their compiled alternation."""
+
+    __slots__ = ("forms", "pattern", "values")
+
+    def __init__(self, values: tuple[str, ...], forms: frozenset[str]) -> None:
+        self.values = values
+        self.forms = forms
+        self.pattern: re.Pattern[str] | None = None
+
+
+def _merged(runs: Iterable[_Run]) -> _Run:
+    runs = list(runs)
+    return _Run(
+        tuple(v for run in runs for v in run.values), frozenset().union(*(r.forms for r in runs))
+    )
 
 
 def spellings(secret: str) -> frozenset[str]:

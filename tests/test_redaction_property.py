@@ -82,7 +82,7 @@ def test_base64_of_a_blob_holding_a_secret_is_masked_at_every_alignment(
     assert len(core) < MIN_SECRET_LENGTH or core not in out, out
 
 
-def test_many_learned_secrets_mask_in_one_pass_longest_first() -> None:
+def test_many_learned_secrets_are_masked_longest_first() -> None:
     redact = Redactor()
     tokens = [f"learned-token-{i:04d}" for i in range(300)]
     for token in tokens:
