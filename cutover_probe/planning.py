@@ -263,14 +263,16 @@ def _coerce(check: Check, name: str, raw: Any, value: Any) -> Any:
         return value
     reference = REFERENCE.search(raw)
     where = reference.group(1) if reference else f"{check.id}.{name}"
-    try:
-        if kind_type == "duration":
+    if kind_type == "duration":
+        try:
             parse_duration(value)
-            return value
+        except ValueError as exc:  # its own words: "… at most 366 days, got '99999999999h'"
+            raise EnvironmentError_(where, str(exc)) from None
+        return value
+    try:
         number = int(str(value).strip())
     except ValueError:
-        expected = "a duration such as 30s or 10m" if kind_type == "duration" else "a number"
-        raise EnvironmentError_(where, f"expected {expected}, got {value!r}") from None
+        raise EnvironmentError_(where, f"expected a number, got {value!r}") from None
     if number < spec.minimum:
         raise EnvironmentError_(where, f"expected {spec.minimum} or more, got {number}")
     if number > MAX_NUMBER:

@@ -285,7 +285,7 @@ def test_a_deadline_that_is_not_a_sane_number_is_exit_2(
         (
             "LOG_PROBE_FRESHNESS",
             "99999999999h",
-            "expected a duration such as 30s or 10m, got '99999999999h'",
+            "a duration must be at most 366 days, got '99999999999h'",
         ),
         ("LOG_PROBE_MAX_ERRORS", "9" * 40, f"expected at most 1000000000, got {'9' * 40}"),
         ("BACKUP_MAX_AGE_HOURS", "99999999999", "expected at most 1000000000, got 99999999999"),
