@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PROPERTY_TESTS := $(wildcard tests/test_*_property.py)
 
-.PHONY: all setup demo test lint dist dist-check bench screenshots clean
+.PHONY: all setup demo test fuzz lint dist dist-check bench screenshots clean
 
 all: test
 
@@ -21,6 +22,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# On demand: the property tests randomized, 20 times the examples (tests/conftest.py profiles).
+# A failure found here is pinned as an @example so `make test` (derandomized) checks it.
+fuzz: $(STAMP)
+	$(BIN)/python -m pytest -q --hypothesis-profile=fuzz $(PROPERTY_TESTS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check cutover_probe tests

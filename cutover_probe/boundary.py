@@ -29,7 +29,10 @@ def boundary(command: Callable[P, Awaitable[int]]) -> Callable[P, Awaitable[None
         try:
             code = await command(*args, **kwargs)
         except UsageError as exc:
-            click.echo(f"cutover-probe: error: {exc}", err=True)
+            from cutover_probe.text import visible
+
+            # The message may quote the input (a TOML key, a report's field): shown, not obeyed.
+            click.echo(f"cutover-probe: error: {visible(str(exc))}", err=True)
             code = 2
         except KeyboardInterrupt:
             click.echo("cutover-probe: interrupted", err=True)

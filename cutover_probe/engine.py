@@ -289,7 +289,8 @@ def _outcome(
     return Outcome(
         check_id=planned.id,
         status=status,
-        reason=ctx.redactor(" ".join(reason.split())),
+        # Redacted before whitespace is folded: a secret holding two spaces must still match.
+        reason=" ".join(ctx.redactor(reason).split()),
         duration_ms=(time.monotonic() - began) * 1000,
         attempts=ctx.attempts,
         evidence=tuple(ctx.evidence),

@@ -28,8 +28,10 @@ from cutover_probe.gcloud import endpoint as google_endpoint
 from cutover_probe.model import Check, Matrix, PlannedCheck, Variable
 from cutover_probe.probes import KINDS
 from cutover_probe.secrets import Redactor, Secret
+from cutover_probe.text import visible
 
 FLAG_VALUES = ("0", "1")
+MAX_NUMBER = 10**9  # a count or an age this large is a typo; larger ones overflow timedeltas
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,18 @@ def resolve_variables(
     return values
 
 
+# A value with a line break or another control character would inject lines into SUMMARY.md,
+# the step summary or a header; tabs would shift results.tsv's columns. Refused by name.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 def _typed(var: Variable, raw: str) -> str | Secret:
+    control = _CONTROL.search(raw)
+    if control:
+        what = {"\n": "a newline (LF)", "\r": "a carriage return (CR)", "\t": "a tab"}.get(
+            control.group(), f"a control character ({visible(control.group())})"
+        )
+        raise EnvironmentError_(var.name, f"contains {what}")
     if var.type == "secret":
         return Secret(raw)
     if var.type == "flag" and raw not in FLAG_VALUES:
@@ -126,8 +139,6 @@ def _typed(var: Variable, raw: str) -> str | Secret:
             raise EnvironmentError_(var.name, f"{raw!r} has a malformed port") from None
         if parts.query or parts.fragment:
             raise EnvironmentError_(var.name, f"{raw!r}: a base URL has no query or fragment")
-    if "\n" in raw or "\t" in raw:
-        raise EnvironmentError_(var.name, "contains a tab or a newline")
     return raw
 
 
@@ -268,16 +279,20 @@ def _coerce(check: Check, name: str, raw: Any, value: Any) -> Any:
         return value
     reference = REFERENCE.search(raw)
     where = reference.group(1) if reference else f"{check.id}.{name}"
-    try:
-        if kind_type == "duration":
+    if kind_type == "duration":
+        try:
             parse_duration(value)
-            return value
+        except ValueError as exc:  # its own words: "… at most 366 days, got '99999999999h'"
+            raise EnvironmentError_(where, str(exc)) from None
+        return value
+    try:
         number = int(str(value).strip())
     except ValueError:
-        expected = "a duration such as 30s or 10m" if kind_type == "duration" else "a number"
-        raise EnvironmentError_(where, f"expected {expected}, got {value!r}") from None
+        raise EnvironmentError_(where, f"expected a number, got {value!r}") from None
     if number < spec.minimum:
         raise EnvironmentError_(where, f"expected {spec.minimum} or more, got {number}")
+    if number > MAX_NUMBER:
+        raise EnvironmentError_(where, f"expected at most {MAX_NUMBER}, got {number}")
     return number
 
 

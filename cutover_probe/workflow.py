@@ -32,6 +32,7 @@ from cutover_probe.report import (
     write_text,
 )
 from cutover_probe.secrets import Redactor
+from cutover_probe.text import visible
 
 
 @dataclass(frozen=True)
@@ -142,9 +143,14 @@ def earlier_report(compare_to: Path | None, directory: Path) -> Document | None:
 
 def write_ci_outputs(doc: Document, outputs: Outputs, redact: Redactor, console: Console) -> None:
     from cutover_probe.ci import render_junit, render_step_summary
+    from cutover_probe.report import redacted
 
+    # Values redacted before rendering folds whitespace or escapes XML. The step summary gets
+    # the text pass again as a second belt; JUnit does not: a secret that spells part of a tag
+    # name ("testcase") would make the XML unreadable.
+    doc = redacted(doc, redact)
     if outputs.junit is not None:
-        write_text(outputs.junit, render_junit(doc), redact)
+        write_text(outputs.junit, render_junit(doc), lambda text: text)
     if outputs.step_summary is not None:
         try:
             with outputs.step_summary.open("a", encoding="utf-8") as handle:
@@ -262,7 +268,7 @@ def render_plan(plan: Plan) -> str:
         f"{' (a no-go in gating mode)' if required_skips or blocked else ''}.",
         f"mode: {'release gating' if plan.gating else 'baseline capture'}",
     ]
-    return plan.redactor("\n".join(lines)) + "\n"
+    return "\n".join(visible(plan.redactor(line)) for line in lines) + "\n"
 
 
 def step_summary_path(environ: Mapping[str, str]) -> Path | None:

@@ -6,6 +6,7 @@ commands and nothing depends back on `cli.py`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import ParamSpec
@@ -13,6 +14,25 @@ from typing import ParamSpec
 import asyncclick as click
 
 P = ParamSpec("P")
+
+
+class FiniteFloat(click.ParamType[float]):
+    """A float option within [low, high]: click's FloatRange lets ``nan`` through (every
+    comparison with it is false) and ``inf`` past an open top."""
+
+    name = "float"
+
+    def __init__(self, low: float, high: float) -> None:
+        self.low, self.high = low, high
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: object) -> float:
+        try:
+            number = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param)
+        if not math.isfinite(number) or not self.low <= number <= self.high:
+            self.fail(f"{value!r} is not a number from {self.low:g} to {self.high:g}", param)
+        return number
 
 
 def apply(

@@ -16,6 +16,7 @@ import asyncclick as click
 from cutover_probe.boundary import boundary
 from cutover_probe.commands import run
 from cutover_probe.commands.options import (
+    FiniteFloat,
     config_options,
     config_path,
     log_options,
@@ -145,13 +146,13 @@ def run_options(function: F) -> F:
 )
 @click.option(
     "--demo-latency-ms",
-    type=click.FloatRange(min=0),
+    type=FiniteFloat(0, 60_000),
     default=None,
     help="With --demo: latency added to every simulated request.",
 )
 @click.option(
     "--demo-recover-after",
-    type=click.FloatRange(min=0),
+    type=FiniteFloat(0, 86_400),
     default=None,
     help="With --demo recovers-after: seconds until staging control is ready.",
 )

@@ -14,18 +14,12 @@ few hundred bytes per check per iteration. The full evidence of the iterations t
 from __future__ import annotations
 
 import sys
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from cutover_probe.text import visible
 from cutover_probe.watch.analysis import Rules, State
-
-
-def printable(text: str) -> str:
-    """Control characters (ESC, BEL, CR, …) shown as U+FFFD: text stays text."""
-    return "".join("\ufffd" if unicodedata.category(c) == "Cc" else c for c in text)
-
 
 WATCH_SCHEMA = "cutover-probe/watch/v1"
 REASON_CHARS = 300
@@ -54,7 +48,7 @@ def short_reason(reason: str, seen: dict[str, str]) -> str:
     """The reason cut to REASON_CHARS, control characters shown as U+FFFD (a server wrote it),
     shared with earlier identical ones (flat memory)."""
     text = reason if len(reason) <= REASON_CHARS else reason[: REASON_CHARS - 1] + "…"
-    text = printable(text)
+    text = visible(text)
     known = seen.get(text)
     if known is not None:
         return known

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cutover_probe.htmlreport import CSS, e, fmt_ms, fmt_time
-from cutover_probe.watch.history import printable
+from cutover_probe.text import visible
 
 RESULT_CLASS = {
     "successful": "v-GO",
@@ -121,7 +121,7 @@ def _tip(iteration: Mapping[str, Any], row: Mapping[str, Any]) -> str:
         text += f" in {fmt_ms(float(row.get('duration_ms') or 0))}"
     if row.get("reason"):
         text += f" — {row['reason']}"
-    return printable(text)
+    return visible(text)
 
 
 def grid_section(doc: Mapping[str, Any], iterations: Sequence[Mapping[str, Any]]) -> str:

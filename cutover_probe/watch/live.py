@@ -16,7 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, TextIO
 
 from cutover_probe.console import wants_live
-from cutover_probe.watch.history import Iteration, printable
+from cutover_probe.text import visible
+from cutover_probe.watch.history import Iteration
 
 Redact = Callable[[str], str]
 STRIP = 20
@@ -60,7 +61,7 @@ class PlainView:
         if not self._open:
             return
         try:
-            print(printable(self._redact(text)), file=self._out, flush=True)
+            print(visible(self._redact(text)), file=self._out, flush=True)
         except (BrokenPipeError, ValueError):
             self._open = False  # a closed pipe silences the terminal, never stops the watch
             with contextlib.suppress(OSError, ValueError):
@@ -111,7 +112,7 @@ class LiveView:
             verdict = self._last.verdict
             head.append(f"{verdict}", style=VERDICT_STYLES.get(verdict, "bold yellow"))
             head.append(f"  iteration {self._last.number}, {self._last.started_at}  ")
-        head.append(printable(self._progress), style="dim")
+        head.append(visible(self._progress), style="dim")
         table = Table(box=None, pad_edge=False, show_edge=False)
         # Ids in full (the reason column folds instead): a cut id could name another check.
         width = max((len(c) for c, _ in self._checks), default=5)
@@ -137,7 +138,7 @@ class LiveView:
                 strip,
                 Text(row.status, style=STYLES.get(row.status, "")),
                 Text(seconds),
-                Text(printable(self._redact(row.reason))),
+                Text(visible(self._redact(row.reason))),
             )
         return Group(head, table)
 
@@ -153,7 +154,7 @@ class LiveView:
     def say(self, text: str) -> None:
         from rich.text import Text
 
-        self._rich.print(Text(printable(self._redact(text))))
+        self._rich.print(Text(visible(self._redact(text))))
 
     def stop(self) -> None:
         if self._live is not None:
