@@ -147,6 +147,16 @@ class GoogleFaults:
     cert_pending: frozenset[str] = frozenset()
     # Projects whose services still run the previous build (staging/prod image parity).
     lagging_projects: frozenset[str] = frozenset()
+    # Hostile APIs, each switch naming the APIs it breaks (``"run"`` includes the domain
+    # mappings). The probes must end at their deadline with a named reason, whatever these do.
+    # Every list answer carries a nextPageToken: after the real items, empty pages forever.
+    endless_pages: frozenset[GoogleApi] = frozenset()
+    # Headers at once, then the body one byte a second (common.TRICKLE_BYTE_INTERVAL_S).
+    trickle: frozenset[GoogleApi] = frozenset()
+    # Every answer is ~1 MiB of gzip that inflates to GZIP_BOMB_BYTES of JSON.
+    gzip_bomb: frozenset[GoogleApi] = frozenset()
+    # Requests are received and never answered.
+    hang: frozenset[GoogleApi] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -319,6 +329,31 @@ SCENARIOS: dict[str, Scenario] = _scenarios(
         "Every distinct Google API call first answers 429 RESOURCE_EXHAUSTED once: all "
         "checks still pass, each Google one on a retry that its evidence records.",
         FleetSpec(google=GoogleFaults(throttle=1)),
+    ),
+    Scenario(
+        "google-endless-pages",
+        "Cloud Logging answers every entries:list page with another nextPageToken: both error "
+        "log probes fail when their deadline stops the paging, and the process still exits.",
+        FleetSpec(google=GoogleFaults(endless_pages=frozenset({"logging"}))),
+    ),
+    Scenario(
+        "google-trickle",
+        "Cloud Logging sends its headers at once, then one body byte a second: both error log "
+        "probes fail on the 10 s bound of a whole Google answer, and the process still exits.",
+        FleetSpec(google=GoogleFaults(trickle=frozenset({"logging"}))),
+    ),
+    Scenario(
+        "google-gzip-bomb",
+        "Cloud Logging answers with 1 MiB of gzip that inflates to 1 GiB: both error log "
+        "probes fail on an answer larger than 8 MiB, without inflating it in memory.",
+        FleetSpec(google=GoogleFaults(gzip_bomb=frozenset({"logging"}))),
+    ),
+    Scenario(
+        "google-hang",
+        "Every Google API (Cloud Run, Logging, Storage, domain mappings) takes requests and never "
+        "answers: every Google check fails on the 10 s bound of a Google answer, the domain "
+        "mapping evidence records it, and the process still exits.",
+        FleetSpec(google=GoogleFaults(hang=frozenset({"run", "logging", "storage"}))),
     ),
     Scenario(
         "staging-cert-pending",
