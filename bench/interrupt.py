@@ -6,7 +6,8 @@ process group, as a user would; it prints one line per run and the median:
 
   sigint-healthy   healthy fleet, 4000 ms on every request; SIGINT 2.5 s after the start
                    (the checks and the Google calls are all waiting on answers): seconds to exit
-  sigint-endless   Cloud Logging pages without end; SIGINT 3 s after the start: seconds to exit
+  sigint-endless   Cloud Logging pages without end (200 ms a page, so the paging is still going
+                   on); SIGINT 3 s after the start: seconds to exit
   endless          the same fleet, no signal: seconds from the start to exit (the logging
                    checks' 60 s deadline ends the paging)
   gzip-bomb        Cloud Logging answers 1 MiB of gzip inflating to 1 GiB: peak RSS of the
@@ -59,7 +60,7 @@ def run(spec: FleetSpec, signal_after: float | None, limit: float) -> dict[str, 
         started = time.monotonic()
         if signal_after is not None:
             time.sleep(signal_after)
-            process.send_signal(signal.SIGINT)
+            os.kill(process.pid, signal.SIGINT)  # not Popen.send_signal: it may reap the child
         sent = time.monotonic()
         deadline = sent + limit
         status = None
@@ -124,7 +125,7 @@ def main() -> None:
     endless = SCENARIOS["google-endless-pages"].spec
     plans = {
         "sigint-healthy": (FleetSpec().with_latency(4000.0), 2.5),
-        "sigint-endless": (endless, 3.0),
+        "sigint-endless": (endless.with_latency(200.0), 3.0),
         "endless": (endless, None),
         "gzip-bomb": (SCENARIOS["google-gzip-bomb"].spec, None),
     }
