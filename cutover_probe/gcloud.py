@@ -123,7 +123,7 @@ class Budget:
 
     def out_of_time(self) -> str:
         pages = f" (after {self.requests} requests)" if self.requests > 1 else ""
-        return f"no complete answer within {self.seconds:g}s{pages}"
+        return f"no complete answer within {round(self.seconds, 1):g}s{pages}"
 
     def start_request(self) -> float:
         self.check()

@@ -135,7 +135,7 @@ def test_google_scenarios_break_one_thing_each() -> None:
         "google-throttled": GoogleFaults(throttle=1),
         "staging-cert-pending": GoogleFaults(cert_pending=frozenset({"staging.openagents.com"})),
         "google-endless-pages": GoogleFaults(endless_pages=frozenset({"logging"})),
-        "google-trickle": GoogleFaults(trickle=frozenset({"logging"})),
+        "google-trickle": GoogleFaults(trickle=frozenset({"run"})),
         "google-gzip-bomb": GoogleFaults(gzip_bomb=frozenset({"logging"})),
         "google-hang": GoogleFaults(hang=frozenset({"run", "logging", "storage"})),
     }

@@ -333,14 +333,15 @@ SCENARIOS: dict[str, Scenario] = _scenarios(
     Scenario(
         "google-endless-pages",
         "Cloud Logging answers every entries:list page with another nextPageToken: both error "
-        "log probes fail when their deadline stops the paging, and the process still exits.",
+        "log probes fail when a call reaches 100 requests, and the process still exits.",
         FleetSpec(google=GoogleFaults(endless_pages=frozenset({"logging"}))),
     ),
     Scenario(
         "google-trickle",
-        "Cloud Logging sends its headers at once, then one body byte a second: both error log "
-        "probes fail on the 10 s bound of a whole Google answer, and the process still exits.",
-        FleetSpec(google=GoogleFaults(trickle=frozenset({"logging"}))),
+        "Cloud Run sends its headers at once, then one body byte a second: "
+        "runtime-migration-drift and control-canary-status fail on the 10 s bound of a whole "
+        "Google answer, the domain mapping evidence records it, and the process still exits.",
+        FleetSpec(google=GoogleFaults(trickle=frozenset({"run"}))),
     ),
     Scenario(
         "google-gzip-bomb",
