@@ -101,10 +101,17 @@ def test_endless_pages_stop_at_a_bound_and_the_process_exits(tmp_path: Path) -> 
     code, stderr, reasons, at_exit, later, _ = run_against(faults, tmp_path, deadline="60s")
     assert code == 1, stderr
     assert "Traceback" not in stderr
-    assert reasons == {
-        "errors": f"failed: {LOGGING}: Cloud Logging still paging after 100 requests",
-        "canary": f"failed: {REVISIONS}: Cloud Run still paging after 100 requests",
-    }
+    # Stopped by the request cap; on a machine too busy for 100 requests in the call's 10 s,
+    # by its budget, after as many requests as fitted: bounded either way.
+    bounded = r"({api} still paging after 100 requests|{time} \(after \d+ requests\) from \S+)"
+    assert re.fullmatch(
+        rf"failed: {LOGGING}: " + bounded.format(api="Cloud Logging", time=OUT_OF_TIME),
+        reasons["errors"],
+    ), reasons
+    assert re.fullmatch(
+        rf"failed: {REVISIONS}: " + bounded.format(api="Cloud Run", time=OUT_OF_TIME),
+        reasons["canary"],
+    ), reasons
     assert at_exit == later, "nothing of the run still pages once it has exited"
 
 
@@ -114,7 +121,7 @@ def test_endless_pages_stop_at_the_check_deadline(tmp_path: Path) -> None:
     code, stderr, reasons, at_exit, later, _ = run_against(faults, tmp_path, deadline="4s")
     assert code == 1, stderr
     assert re.fullmatch(
-        rf"failed: {LOGGING}: {OUT_OF_TIME} \(after \d+ requests\) from http://127\.0\.0\.1:\d+",
+        rf"failed: {LOGGING}: {OUT_OF_TIME}( \(after \d+ requests\))? from http://127\.0\.0\.1:\d+",
         reasons["errors"],
     ), reasons
     assert at_exit == later, "the paging stopped with the check"
@@ -138,9 +145,11 @@ def test_trickled_or_missing_answer_ends_at_the_deadline(
     assert re.fullmatch(
         rf"failed: {LOGGING}: {OUT_OF_TIME} from http://127\.0\.0\.1:\d+", reasons["errors"]
     ), reasons
-    assert re.fullmatch(rf"failed: [^:]+: {OUT_OF_TIME} from http://\S+", reasons["canary"]), (
-        reasons
-    )
+    # The canary's calls run at once and run out together: one reason each, joined.
+    assert reasons["canary"].startswith("failed: ")
+    canary = reasons["canary"].removeprefix("failed: ").split("; ")
+    for part in canary:
+        assert re.fullmatch(rf"[^:]+: {OUT_OF_TIME} from http://\S+", part), reasons
 
 
 def test_gzip_bomb_fails_by_name_without_inflating(tmp_path: Path) -> None:
