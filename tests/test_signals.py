@@ -18,6 +18,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -70,7 +71,9 @@ class Run:
             CONFIG.format(python=sys.executable, script=script, grace=grace, marker=self.marker)
         )
         self.tmp_path = tmp_path
+        self.stdout_lines: list[str] = []
         self.stderr_lines: list[str] = []
+        self.readers: list[threading.Thread] = []
 
     def start(self, fleet_env: dict[str, str], **extra: str) -> subprocess.Popen[str]:
         env = clean_environ(OUTPUT_DIR=str(self.out), RUN_MARKER=self.marker, **fleet_env)
@@ -83,13 +86,19 @@ class Run:
             stderr=subprocess.PIPE,
             text=True,
         )
-        threading.Thread(target=self._read_stderr, args=(process,), daemon=True).start()
+        self.readers = [
+            threading.Thread(target=self._read, args=(process.stdout, self.stdout_lines)),
+            threading.Thread(target=self._read, args=(process.stderr, self.stderr_lines)),
+        ]
+        for reader in self.readers:
+            reader.start()
         return process
 
-    def _read_stderr(self, process: subprocess.Popen[str]) -> None:
-        assert process.stderr is not None
-        for line in process.stderr:
-            self.stderr_lines.append(line)
+    @staticmethod
+    def _read(stream: IO[str] | None, lines: list[str]) -> None:
+        assert stream is not None
+        for line in stream:
+            lines.append(line)
 
     def wait_for(self, what: str, condition: object, timeout: float = 30) -> None:
         limit = time.monotonic() + timeout
@@ -100,9 +109,14 @@ class Run:
         raise AssertionError(f"waited {timeout:g}s for {what}")
 
     def finish(self, process: subprocess.Popen[str]) -> tuple[int, str, str]:
-        stdout, _ = process.communicate(timeout=30)
-        time.sleep(0.1)  # the stderr reader's last lines
-        return process.returncode, stdout, "".join(self.stderr_lines)
+        try:
+            code = process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise AssertionError("the run did not exit within 30 s") from None
+        for reader in self.readers:
+            reader.join(timeout=30)
+        return code, "".join(self.stdout_lines), "".join(self.stderr_lines)
 
     def survivors(self) -> list[int]:
         """Every process whose environment carries this run's marker (the lane and its child,
