@@ -8,6 +8,7 @@ process group, as a user would; it prints one line per run and the median:
                    (the checks and the Google calls are all waiting on answers): seconds to exit
   sigint-endless   Cloud Logging pages without end (200 ms a page, so the paging is still going
                    on); SIGINT 3 s after the start: seconds to exit
+  sigint-hang      no Google API answers at all; SIGINT 3 s after the start: seconds to exit
   endless          the same fleet, no signal: seconds from the start to exit (the logging
                    checks' 60 s deadline ends the paging)
   gzip-bomb        Cloud Logging answers 1 MiB of gzip inflating to 1 GiB: peak RSS of the
@@ -39,7 +40,7 @@ from cutover_probe.demo import make_simulated_checkout
 from cutover_probe.fleet import SCENARIOS, FleetSpec, FleetThread
 
 CLI = [sys.executable, "-m", "cutover_probe", "run", "-q"]
-CASES = ("sigint-healthy", "sigint-endless", "endless", "gzip-bomb")
+CASES = ("sigint-healthy", "sigint-endless", "sigint-hang", "endless", "gzip-bomb")
 
 
 def run(spec: FleetSpec, signal_after: float | None, limit: float) -> dict[str, Any]:
@@ -126,12 +127,13 @@ def main() -> None:
     plans = {
         "sigint-healthy": (FleetSpec().with_latency(4000.0), 2.5),
         "sigint-endless": (endless.with_latency(200.0), 3.0),
+        "sigint-hang": (SCENARIOS["google-hang"].spec, 3.0),
         "endless": (endless, None),
         "gzip-bomb": (SCENARIOS["google-gzip-bomb"].spec, None),
     }
     for case in options.cases:
         spec, after = plans[case]
-        repeat = 1 if case in ("endless", "gzip-bomb") else options.repeat
+        repeat = options.repeat if case.startswith("sigint") else 1
         seconds = []
         for attempt in range(repeat):
             result = run(spec, after, options.limit)
