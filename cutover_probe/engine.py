@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
-import signal
 import ssl
-import sys
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
@@ -22,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from cutover_probe import diagnostics
+from cutover_probe import diagnostics, interrupts
 from cutover_probe.durations import format_duration
 from cutover_probe.errors import CheckFailed, UsageError
 from cutover_probe.model import Outcome, PlannedCheck, Status
@@ -105,52 +102,38 @@ async def execute(
     session_cm = (
         _borrowed(session) if session is not None else _http_session(settings, needs_http, trust)
     )
-    async with session_cm as session, anyio.create_task_group() as group:
+
+    def interrupt() -> None:
+        nonlocal interrupted
+        interrupted = True
+        checks_scope.cancel()  # a scope cancelled before it is entered cancels at once
+
+    async def read_domain(position: int, domain: PlannedDomain) -> None:
+        ctx = ProbeContext(
+            check_id=f"domain {domain.domain}",
+            redactor=plan.redactor,
+            repo_root=plan.repo_root,
+            environ=environ,
+            request_timeout_s=settings.request_timeout_s,
+        )
+        from cutover_probe.probes.domains import collect
+
+        with anyio.move_on_after(DOMAIN_DEADLINE_S) as scope:
+            domains[position] = await collect(ctx, domain)
+        if scope.cancelled_caught:
+            domains[position] = {
+                "environment": domain.environment,
+                "domain": domain.domain,
+                "error": f"no answer within {DOMAIN_DEADLINE_S:g}s",
+            }
+        domains[position]["evidence"] = list(ctx.evidence)
+
+    async with contextlib.AsyncExitStack() as stack:
         if settings.handle_signals:
-
-            async def watch_signals() -> None:
-                nonlocal interrupted
-                with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                    async for _ in signals:
-                        if interrupted:
-                            os._exit(130)  # a second Ctrl-C: leave at once
-                        interrupted = True
-                        print(
-                            "[matrix] interrupted: cancelling every check "
-                            "(Ctrl-C again to quit at once)",
-                            file=sys.stderr,
-                            flush=True,
-                        )
-                        group.cancel_scope.cancel()
-
-            group.start_soon(watch_signals)
-
-        async def read_domain(position: int, domain: PlannedDomain) -> None:
-            ctx = ProbeContext(
-                check_id=f"domain {domain.domain}",
-                redactor=plan.redactor,
-                repo_root=plan.repo_root,
-                environ=environ,
-                request_timeout_s=settings.request_timeout_s,
-            )
-            from cutover_probe.probes.domains import collect
-
-            with anyio.move_on_after(DOMAIN_DEADLINE_S) as scope:
-                domains[position] = await collect(ctx, domain)
-            if scope.cancelled_caught:
-                domains[position] = {
-                    "environment": domain.environment,
-                    "domain": domain.domain,
-                    "error": f"no answer within {DOMAIN_DEADLINE_S:g}s",
-                }
-            domains[position]["evidence"] = list(ctx.evidence)
-
-        async def run_all() -> None:
-            with checks_scope:
-                await run_checks()
-            group.cancel_scope.cancel()  # stop the signal watcher
-
-        async def run_checks() -> None:
+            await stack.enter_async_context(interrupts.watching())
+            stack.enter_context(interrupts.cancelling(interrupt))
+        session = await stack.enter_async_context(session_cm)
+        with checks_scope:
             async with anyio.create_task_group() as checks:
                 for position, domain in enumerate(plan.domains):
                     checks.start_soon(read_domain, position, domain)
@@ -167,8 +150,6 @@ async def execute(
                         on_line=on_line,
                     )
                     checks.start_soon(_limited, limiter, planned, ctx, started, finish, on_start)
-
-        group.start_soon(run_all)
 
     outcomes = []
     for planned in plan.checks:

@@ -243,7 +243,7 @@ async def test_metrics_port_in_use_is_a_usage_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_interrupt_writes_the_summary_and_exits_130(sig: signal.Signals, tmp_path: Path) -> None:
     out = tmp_path / "w"
     env = {k: v for k, v in os.environ.items() if k not in ("CI", "NO_COLOR")}

@@ -163,6 +163,16 @@ class GoogleFaults:
     # When set, every call must carry ``Authorization: Bearer <bearer>`` (else 401), as the real
     # APIs check the caller; the emulator convention sends none, so it is off by default.
     bearer: str = ""
+    # Hostile APIs, each switch naming the APIs it breaks (``"run"`` includes the domain
+    # mappings). The probes must end at their deadline with a named reason, whatever these do.
+    # Every list answer carries a nextPageToken: after the real items, empty pages forever.
+    endless_pages: frozenset[GoogleApi] = frozenset()
+    # Headers at once, then the body one byte a second (common.TRICKLE_BYTE_INTERVAL_S).
+    trickle: frozenset[GoogleApi] = frozenset()
+    # Every answer is ~1 MiB of gzip that inflates to GZIP_BOMB_BYTES of JSON.
+    gzip_bomb: frozenset[GoogleApi] = frozenset()
+    # Requests are received and never answered.
+    hang: frozenset[GoogleApi] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -348,6 +358,32 @@ SCENARIOS: dict[str, Scenario] = _scenarios(
         "Every distinct Google API call first answers 429 RESOURCE_EXHAUSTED once: all "
         "checks still pass, each Google one on a retry that its evidence records.",
         FleetSpec(google=GoogleFaults(throttle=1)),
+    ),
+    Scenario(
+        "google-endless-pages",
+        "Cloud Logging answers every entries:list page with another nextPageToken: both error "
+        "log probes fail when a call reaches 100 requests, and the process still exits.",
+        FleetSpec(google=GoogleFaults(endless_pages=frozenset({"logging"}))),
+    ),
+    Scenario(
+        "google-trickle",
+        "Cloud Run sends its headers at once, then one body byte a second: "
+        "runtime-migration-drift and control-canary-status fail on the 10 s bound of a whole "
+        "Google answer, the domain mapping evidence records it, and the process still exits.",
+        FleetSpec(google=GoogleFaults(trickle=frozenset({"run"}))),
+    ),
+    Scenario(
+        "google-gzip-bomb",
+        "Cloud Logging answers with 1 MiB of gzip that inflates to 1 GiB: both error log "
+        "probes fail on an answer larger than 8 MiB, without inflating it in memory.",
+        FleetSpec(google=GoogleFaults(gzip_bomb=frozenset({"logging"}))),
+    ),
+    Scenario(
+        "google-hang",
+        "Every Google API (Cloud Run, Logging, Storage, domain mappings) takes requests and never "
+        "answers: every Google check fails on the 10 s bound of a Google answer, the domain "
+        "mapping evidence records it, and the process still exits.",
+        FleetSpec(google=GoogleFaults(hang=frozenset({"run", "logging", "storage"}))),
     ),
     Scenario(
         "staging-cert-pending",

@@ -64,7 +64,7 @@ def _client(target: gcloud.Endpoint, project: str) -> Any:
         project=project,
         credentials=creds,
         _use_grpc=False,
-        _http=gcloud.timeout_session(target, creds),
+        _http=gcloud.session(target, creds),
         client_options=gcloud.client_options(target),
     )
 

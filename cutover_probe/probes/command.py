@@ -19,6 +19,7 @@ import anyio
 from anyio.abc import Process
 from anyio.streams.text import TextReceiveStream
 
+from cutover_probe import interrupts
 from cutover_probe.durations import parse_duration
 from cutover_probe.errors import CheckFailed
 from cutover_probe.probes.context import ProbeContext
@@ -46,6 +47,7 @@ async def run(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
     except PermissionError:
         raise CheckFailed(f"not executable: {argv[0]}") from None
     ctx.log(f"started pid {process.pid} in {cwd}")
+    interrupts.lane_started(process.pid)  # a second signal SIGKILLs the group at once
     try:
         async with anyio.create_task_group() as group:
             group.start_soon(_stream_output, ctx, process)
@@ -58,6 +60,7 @@ async def run(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
                 ctx.log(f"check ended before the command: killing process group {process.pid}")
                 await _kill_group(ctx, process, grace=grace, announce=True)
             await process.aclose()
+            interrupts.lane_ended(process.pid)
     if code != 0:
         if code < 0:
             raise CheckFailed(f"killed by signal {signal.Signals(-code).name}")

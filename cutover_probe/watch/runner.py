@@ -24,9 +24,7 @@ at once.
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
-import signal
 import sys
 import time
 from dataclasses import dataclass, field, replace
@@ -35,7 +33,7 @@ from typing import Any, TextIO
 
 import anyio
 
-from cutover_probe import diagnostics
+from cutover_probe import diagnostics, interrupts
 from cutover_probe.console import PlainConsole
 from cutover_probe.engine import execute, http_session, trust_store
 from cutover_probe.errors import UsageError
@@ -334,29 +332,20 @@ async def watch(request: WatchRequest, out: TextIO | None = None) -> WatchSummar
         view.say(f"[watch] {_describe(request.rules)}; reports in {directory}")
     view.start(state.progress())
     try:
-        async with session_cm as session, anyio.create_task_group() as group:
-            loop = anyio.CancelScope()
+        loop = anyio.CancelScope()
 
-            async def watch_signals() -> None:
-                with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                    async for _ in signals:
-                        if state.interrupted:
-                            os._exit(130)  # a second Ctrl-C: leave at once
-                        state.interrupted = True
-                        view.say(
-                            "[watch] interrupted: writing the summary (Ctrl-C again to quit "
-                            "at once)"
-                        )
-                        loop.cancel()
+        def on_signal() -> None:  # the first SIGINT/SIGTERM/SIGHUP; a second kills the lanes
+            state.interrupted = True
+            view.say("[watch] interrupted: writing the summary")
+            loop.cancel()
 
-            async def main() -> None:
-                with loop:
-                    async with anyio.create_task_group() as hooks:
-                        await _loop(state, session, hooks)
-                group.cancel_scope.cancel()  # stop the signal watcher
-
-            group.start_soon(watch_signals)
-            group.start_soon(main)
+        async with contextlib.AsyncExitStack() as stack:
+            await stack.enter_async_context(interrupts.watching())
+            stack.enter_context(interrupts.cancelling(on_signal))
+            session = await stack.enter_async_context(session_cm)
+            with loop:
+                async with anyio.create_task_group() as hooks:
+                    await _loop(state, session, hooks)
     finally:
         view.stop()
         if state.metrics is not None:
