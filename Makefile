@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PROPERTY_TESTS := $(wildcard tests/test_*_property.py)
 
-.PHONY: all setup demo test lint bench screenshots clean
+.PHONY: all setup demo test fuzz lint dist dist-check bench screenshots clean
 
 all: test
 
@@ -22,18 +23,32 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# On demand: the property tests randomized, 20 times the examples (tests/conftest.py profiles).
+# A failure found here is pinned as an @example so `make test` (derandomized) checks it.
+fuzz: $(STAMP)
+	$(BIN)/python -m pytest -q --hypothesis-profile=fuzz $(PROPERTY_TESTS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check cutover_probe tests
 	$(BIN)/ruff format --check cutover_probe tests
 	$(BIN)/mypy --strict cutover_probe
 
+# The wheel and sdist, into dist/.
+dist: $(STAMP)
+	$(BIN)/python -m build --outdir dist .
+
+# In .ci/run: build the wheel, install it into a fresh venv in a temporary directory and run
+# --version, --help, plan, demo and quick from an empty directory (tests/dist_check.sh).
+dist-check: $(STAMP)
+	bash tests/dist_check.sh $(BIN)/python
+
 # On demand, not in `make test`: docs/performance.md from the simulated fleet at 100 ms/request.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --latency-ms 100 --repeat 5
 
-# docs/img/report-go.png and report-no-go.png: demo reports photographed in headless Chromium.
+# docs/img/report-go.png, report-no-go.png and watch-flapping.png: photographed in headless Chromium.
 screenshots: $(STAMP)
 	$(BIN)/python bench/screenshots.py --out docs/img
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info

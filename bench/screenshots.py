@@ -1,5 +1,6 @@
-"""Screenshots of report.html for docs/report.md: a GO and a NO-GO demo report, rendered by the
-real CLI against the simulated fleet and photographed in headless Chromium (tests/browser.py).
+"""Screenshots of report.html for docs/report.md (a GO and a NO-GO demo report) and for
+docs/watch.md (a watch of the flapping fleet), rendered by the real CLI against the simulated
+fleet and photographed in headless Chromium (tests/browser.py).
 
     make screenshots        # or: .venv/bin/python bench/screenshots.py [--out docs/img]
 """
@@ -17,7 +18,25 @@ sys.path.insert(0, str(REPO))
 
 from tests.browser import browser_missing, chromium  # noqa: E402
 
-SHOTS = (("report-go.png", ("demo",)), ("report-no-go.png", ("demo", "--scenario", "control-down")))
+SHOTS = (
+    ("report-go.png", ("demo",)),
+    ("report-no-go.png", ("demo", "--scenario", "control-down")),
+    # docs/watch.md: a flapping fault fails a watch's analysis on its fourth NO-GO.
+    (
+        "watch-flapping.png",
+        (
+            "watch",
+            "--demo",
+            "flapping",
+            "--interval",
+            "0.2",
+            "--count",
+            "20",
+            "--failure-limit",
+            "3",
+        ),
+    ),
+)
 
 
 def main() -> int:

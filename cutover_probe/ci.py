@@ -12,12 +12,16 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from cutover_probe.model import Status
+from cutover_probe.text import markdown_cell, visible, visible_values
 
 Document = dict[str, Any]
 MARK = {"passed": "✅", "failed": "❌", "skipped": "⏭️", "cancelled": "⚠️"}
 
 
 def render_junit(doc: Document) -> str:
+    """Always well-formed XML: every value is made `visible` first, so no character that XML
+    1.0 forbids (NUL, ESC, a lone surrogate, U+FFFE) reaches the file."""
+    doc = visible_values(doc)
     checks = doc["checks"]
     counts = doc["verdict"]["counts"]
     suite = ET.Element(
@@ -69,6 +73,7 @@ def render_junit(doc: Document) -> str:
 
 def render_step_summary(doc: Document) -> str:
     """Markdown for $GITHUB_STEP_SUMMARY: verdict, a table of checks, the failures' reasons."""
+    doc = visible_values(doc)
     verdict = doc["verdict"]
     c = verdict["counts"]
     out = [
@@ -84,7 +89,7 @@ def render_step_summary(doc: Document) -> str:
         "| --- | --- | --- | --- | --- |",
     ]
     for check in doc["checks"]:
-        reason = " ".join(check["reason"].split()).replace("|", "\\|")
+        reason = markdown_cell(check["reason"])
         duration = "" if check["status"] == "skipped" else f"{check['duration_ms'] / 1000:.2f}s"
         out.append(
             f"| {MARK.get(check['status'], '')} {check['status']} | `{check['id']}` "
@@ -93,5 +98,5 @@ def render_step_summary(doc: Document) -> str:
     failed = [check for check in doc["checks"] if check["status"] == "failed"]
     if failed:
         out += ["", "### Failures", ""]
-        out += [f"- **{check['id']}**: {' '.join(check['reason'].split())}" for check in failed]
+        out += [f"- **{check['id']}**: {visible(check['reason'])}" for check in failed]
     return "\n".join(out) + "\n\n"

@@ -35,6 +35,8 @@ CHECK_KEYS = {
     "listed_when_off",
 }
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
+MAX_NUMBER = 10**9  # a count or an age this large is a typo; larger ones overflow timedeltas
+MAX_NESTING = 64  # arrays and tables inside each other; the matrix needs about 6
 
 
 def default_config_path() -> Path:
@@ -60,7 +62,28 @@ def load_matrix(path: Path) -> Matrix:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(source, "", f"invalid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(source, "", "invalid TOML: nested too deeply") from None
+    where = _too_deep(data, "", MAX_NESTING)
+    if where is not None:
+        raise ConfigError(source, where, f"nested more than {MAX_NESTING} levels deep")
     return parse_matrix(data, source=source, path=path)
+
+
+def _too_deep(value: Any, key: str, budget: int) -> str | None:
+    """The first key nested deeper than ``budget`` levels, or None. Iterative: the value may be
+    deeper than Python's recursion limit."""
+    stack = [(value, key, budget)]
+    while stack:
+        item, where, left = stack.pop()
+        if isinstance(item, dict | list):
+            if left <= 0:
+                return where or "(top level)"
+            pairs = item.items() if isinstance(item, dict) else enumerate(item)
+            for name, inner in pairs:
+                inner_key = f"{where}.{name}" if isinstance(item, dict) else f"{where}[{name}]"
+                stack.append((inner, inner_key.lstrip("."), left - 1))
+    return None
 
 
 def parse_matrix(data: Mapping[str, Any], *, source: str, path: Path) -> Matrix:
@@ -297,8 +320,14 @@ def _check_param(
         if isinstance(value, str) and REFERENCE.fullmatch(value):
             _check_references(value, spec, variables, source, key)
             return value  # checked once the variable is resolved
-        if isinstance(value, bool) or not isinstance(value, int) or value < spec.minimum:
-            raise ConfigError(source, key, f"expected a whole number ({spec.minimum} or more)")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not spec.minimum <= value <= MAX_NUMBER
+        ):
+            raise ConfigError(
+                source, key, f"expected a whole number ({spec.minimum} to {MAX_NUMBER})"
+            )
         return value
     if spec.type == "duration":
         if isinstance(value, str) and REFERENCE.search(value):

@@ -1,7 +1,9 @@
 """What the terminal shows during a run: a live table on a terminal, one plain line per check
 elsewhere (CI logs, pipes, ``CI`` or ``NO_COLOR`` set), or only the verdict with ``--quiet``.
 
-All three get the same events and pass every line through the run's redactor. A closed pipe
+All three get the same events and pass every line through the run's redactor, then `visible`
+(outside text never moves the cursor or retitles the window), and the live table gets it as
+rich `Text`, never markup (a reason holding ``[/]`` must not stop the run). A closed pipe
 (`| head`) silences the terminal but never stops the run: the report matters more.
 """
 
@@ -15,6 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TextIO
 
 from cutover_probe.model import Outcome, PlannedCheck, Status
+from cutover_probe.text import visible
 
 Redact = Callable[[str], str]
 
@@ -68,7 +71,7 @@ class PlainConsole:
         if not self._open:
             return
         try:
-            print(self._redact(text), file=self._out, flush=True)
+            print(visible(self._redact(text)), file=self._out, flush=True)
         except (BrokenPipeError, ValueError):
             self._open = False
             with contextlib.suppress(OSError, ValueError):
@@ -117,6 +120,7 @@ class LiveConsole:
 
     def _table(self) -> Any:
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(box=None, pad_edge=False, show_edge=False)
         table.add_column("status")
@@ -133,17 +137,19 @@ class LiveConsole:
                     "" if outcome.status is Status.SKIPPED else f"{outcome.duration_ms / 1000:.2f}s"
                 )
                 table.add_row(
-                    f"[{STYLE[outcome.status]}]{outcome.status.value}[/]",
-                    planned.id,
+                    Text(outcome.status.value, style=STYLE[outcome.status]),
+                    Text(planned.id),
                     required,
                     seconds,
-                    self._redact(outcome.reason),
+                    Text(visible(self._redact(outcome.reason))),
                 )
             elif planned.id in self._started:
                 elapsed = now - self._started[planned.id]
-                table.add_row("[cyan]running[/]", planned.id, required, f"{elapsed:.1f}s", "")
+                table.add_row(
+                    Text("running", style="cyan"), Text(planned.id), required, f"{elapsed:.1f}s"
+                )
             else:
-                table.add_row("[dim]pending[/]", planned.id, required, "", "")
+                table.add_row(Text("pending", style="dim"), Text(planned.id), required)
         return table
 
     def check_started(self, planned: PlannedCheck) -> None:
@@ -161,7 +167,9 @@ class LiveConsole:
             self._live = None
 
     def say(self, text: str) -> None:
-        self._rich.print(self._redact(text), markup=False, highlight=False)
+        from rich.text import Text
+
+        self._rich.print(Text(visible(self._redact(text))), highlight=False)
 
 
 def make_console(

@@ -1,8 +1,10 @@
 """Diagnostic logs (what the engine is doing, for the person debugging a run) via structlog.
 
 Kept apart from the evidence: evidence goes to the report, diagnostics go to stderr, off by
-default (level warning). Every rendered line passes the run's redactor last, so a secret that
-slips into an event's fields is masked like in every other output. ``json`` emits one object per
+default (level warning). Every string field of an event is redacted and then made `visible`
+before it is rendered (a server's text in a field cannot move the cursor, and a secret is masked
+before JSON escapes it), and every rendered line passes the run's redactor again last, which
+also knows a secret's JSON-escaped spellings. ``json`` emits one object per
 line with a ``severity`` field that Cloud Logging reads.
 """
 
@@ -13,6 +15,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 from cutover_probe.secrets import Redactor
+from cutover_probe.text import visible
 
 LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
 _redactor = Redactor()
@@ -31,6 +34,18 @@ def use_redactor(redactor: Redactor) -> None:
 
 def _severity(_: Any, method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     event["severity"] = method.upper()
+    return event
+
+
+def _fields(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Values only: the keys are our own field names."""
+    for key, value in event.items():
+        if key in ("exc_info", "stack_info"):
+            continue  # the renderer formats these; the rendered line is redacted last
+        if isinstance(value, str):
+            event[key] = visible(_redactor(value))
+        elif not isinstance(value, int | float | bool) and value is not None:
+            event[key] = visible(_redactor(str(value)))
     return event
 
 
@@ -74,6 +89,7 @@ def configure_structlog(level: str, fmt: str) -> None:
         processors=[
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             _severity,
+            _fields,
             renderer,
             _redact,
         ],

@@ -9,6 +9,9 @@ Document = dict[str, Any]
 
 
 def diff_documents(old: Document, new: Document) -> list[str]:
+    from cutover_probe.text import visible_values
+
+    old, new = visible_values(old), visible_values(new)
     before = {check["id"]: check for check in old["checks"]}
     after = {check["id"]: check for check in new["checks"]}
     newly_failing, newly_passing, changed, other = [], [], [], []

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
-import signal
 import ssl
-import sys
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
@@ -22,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from cutover_probe import diagnostics
+from cutover_probe import diagnostics, interrupts
 from cutover_probe.durations import format_duration
 from cutover_probe.errors import CheckFailed, UsageError
 from cutover_probe.model import Outcome, PlannedCheck, Status
@@ -69,7 +66,10 @@ async def execute(
     on_finish: OnEvent | None = None,
     on_line: Callable[[str, str], None] | None = None,
     on_start: Callable[[PlannedCheck], None] | None = None,
+    session: aiohttp.ClientSession | None = None,
 ) -> RunResult:
+    """Run the plan's checks. ``session``: an HTTP session the caller owns and keeps open
+    across runs (`watch` reuses its connections); by default the run opens and closes its own."""
     started = time.monotonic()
     results: dict[int, Outcome] = {}
     domains: dict[int, dict[str, Any]] = {}
@@ -90,61 +90,51 @@ async def execute(
             stopped_by.append(planned.id)
             checks_scope.cancel()
 
-    to_run = [planned for planned in plan.checks if planned.skip_reason is None]
+    to_run = [p for p in plan.checks if p.skip_reason is None and p.cannot_start is None]
     for planned in plan.checks:
         if planned.skip_reason is not None:
             finish(planned, _skipped(planned))
+        elif planned.cannot_start is not None:
+            finish(planned, _cannot_start(planned))
 
     needs_http = any(KINDS[p.check.kind].uses_http for p in to_run)
     trust = trust_store(settings) if settings.ca_bundle is not None else None
     limiter = anyio.Semaphore(settings.max_parallel_checks or max(len(to_run), 1))
-    session_cm = _http_session(settings, needs_http, trust)
-    async with session_cm as session, anyio.create_task_group() as group:
+    session_cm = (
+        _borrowed(session) if session is not None else _http_session(settings, needs_http, trust)
+    )
+
+    def interrupt() -> None:
+        nonlocal interrupted
+        interrupted = True
+        checks_scope.cancel()  # a scope cancelled before it is entered cancels at once
+
+    async def read_domain(position: int, domain: PlannedDomain) -> None:
+        ctx = ProbeContext(
+            check_id=f"domain {domain.domain}",
+            redactor=plan.redactor,
+            repo_root=plan.repo_root,
+            environ=environ,
+            request_timeout_s=settings.request_timeout_s,
+        )
+        from cutover_probe.probes.domains import collect
+
+        with anyio.move_on_after(DOMAIN_DEADLINE_S) as scope:
+            domains[position] = await collect(ctx, domain)
+        if scope.cancelled_caught:
+            domains[position] = {
+                "environment": domain.environment,
+                "domain": domain.domain,
+                "error": f"no answer within {DOMAIN_DEADLINE_S:g}s",
+            }
+        domains[position]["evidence"] = list(ctx.evidence)
+
+    async with contextlib.AsyncExitStack() as stack:
         if settings.handle_signals:
-
-            async def watch_signals() -> None:
-                nonlocal interrupted
-                with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                    async for _ in signals:
-                        if interrupted:
-                            os._exit(130)  # a second Ctrl-C: leave at once
-                        interrupted = True
-                        print(
-                            "[matrix] interrupted: cancelling every check "
-                            "(Ctrl-C again to quit at once)",
-                            file=sys.stderr,
-                            flush=True,
-                        )
-                        group.cancel_scope.cancel()
-
-            group.start_soon(watch_signals)
-
-        async def read_domain(position: int, domain: PlannedDomain) -> None:
-            ctx = ProbeContext(
-                check_id=f"domain {domain.domain}",
-                redactor=plan.redactor,
-                repo_root=plan.repo_root,
-                environ=environ,
-                request_timeout_s=settings.request_timeout_s,
-            )
-            from cutover_probe.probes.domains import collect
-
-            with anyio.move_on_after(DOMAIN_DEADLINE_S) as scope:
-                domains[position] = await collect(ctx, domain)
-            if scope.cancelled_caught:
-                domains[position] = {
-                    "environment": domain.environment,
-                    "domain": domain.domain,
-                    "error": f"no answer within {DOMAIN_DEADLINE_S:g}s",
-                }
-            domains[position]["evidence"] = list(ctx.evidence)
-
-        async def run_all() -> None:
-            with checks_scope:
-                await run_checks()
-            group.cancel_scope.cancel()  # stop the signal watcher
-
-        async def run_checks() -> None:
+            await stack.enter_async_context(interrupts.watching())
+            stack.enter_context(interrupts.cancelling(interrupt))
+        session = await stack.enter_async_context(session_cm)
+        with checks_scope:
             async with anyio.create_task_group() as checks:
                 for position, domain in enumerate(plan.domains):
                     checks.start_soon(read_domain, position, domain)
@@ -162,8 +152,6 @@ async def execute(
                         spool_dir=settings.lane_output_dir,
                     )
                     checks.start_soon(_limited, limiter, planned, ctx, started, finish, on_start)
-
-        group.start_soon(run_all)
 
     outcomes = []
     for planned in plan.checks:
@@ -196,6 +184,13 @@ async def execute(
 def _skipped(planned: PlannedCheck) -> Outcome:
     reason = planned.skip_reason or ""
     return Outcome(check_id=planned.id, status=Status.SKIPPED, reason=reason, evidence=(reason,))
+
+
+def _cannot_start(planned: PlannedCheck) -> Outcome:
+    reason = planned.cannot_start or ""
+    return Outcome(
+        check_id=planned.id, status=Status.FAILED, reason=reason, evidence=(f"FAILED: {reason}",)
+    )
 
 
 async def _limited(
@@ -277,7 +272,8 @@ def _outcome(
     return Outcome(
         check_id=planned.id,
         status=status,
-        reason=ctx.redactor(" ".join(reason.split())),
+        # Redacted before whitespace is folded: a secret holding two spaces must still match.
+        reason=" ".join(ctx.redactor(reason).split()),
         duration_ms=(time.monotonic() - began) * 1000,
         attempts=ctx.attempts,
         evidence=tuple(ctx.evidence),
@@ -305,6 +301,21 @@ def _trust_store(ca_bundle: Path | None) -> ssl.SSLContext:
 
 
 @contextlib.asynccontextmanager
+async def _borrowed(
+    session: aiohttp.ClientSession,
+) -> AsyncIterator[aiohttp.ClientSession | None]:
+    yield session  # the caller closes it
+
+
+def http_session(
+    settings: RunSettings,
+) -> contextlib.AbstractAsyncContextManager[aiohttp.ClientSession | None]:
+    """The session a run opens, for a caller that keeps it open across runs (`watch`)."""
+    trust = trust_store(settings) if settings.ca_bundle is not None else None
+    return _http_session(settings, True, trust)
+
+
+@contextlib.asynccontextmanager
 async def _http_session(
     settings: RunSettings, needed: bool, trust: ssl.SSLContext | None
 ) -> AsyncIterator[aiohttp.ClientSession | None]:
@@ -314,6 +325,7 @@ async def _http_session(
         return
     import aiohttp
 
+    from cutover_probe.probes.http import connection_trace
     from cutover_probe.probes.resolver import StaticResolver
 
     connector = aiohttp.TCPConnector(
@@ -325,6 +337,9 @@ async def _http_session(
     )
     headers: dict[str, Any] = {"User-Agent": "cutover-probe"}
     async with aiohttp.ClientSession(
-        connector=connector, cookie_jar=aiohttp.DummyCookieJar(), headers=headers
+        connector=connector,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        headers=headers,
+        trace_configs=[connection_trace()],
     ) as session:
         yield session

@@ -5,24 +5,40 @@ that build clients, so a run whose Google checks are all off never loads them.
 
 Credentials are Application Default Credentials. An emulator, by Google's convention, is named by
 an ``*_EMULATOR_HOST`` variable (``http://127.0.0.1:9000`` or ``127.0.0.1:9000``): that API's
-client then talks to it with anonymous credentials. Blocking client calls run in worker threads
-with an explicit per-call timeout and no library retry; `call` retries 429/500/503 itself, within
-the check's deadline, and counts every attempt into the check's evidence.
+client then talks to it with anonymous credentials. `call` retries 429/500/503 itself, within the
+check's deadline, and counts every attempt into the check's evidence.
+
+Every wait is bounded and nothing can keep the process alive. The client libraries block, so
+each call runs in a daemon thread of its own (`in_thread`), never in anyio's worker threads,
+which the interpreter joins at exit: an abandoned call cannot hold the process. Each attempt of
+a call has a `Budget`, a total deadline (CALL_TIMEOUT_S, cut to the check's deadline) and a
+byte and request allowance for all its pages together, which googlehttp.py's transport enforces
+on every request the libraries send from that thread; when the budget runs out on the event
+loop's side first, the call is abandoned and its socket shut.
 """
 
 from __future__ import annotations
 
+import configparser
+import contextlib
 import importlib
+import math
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import anyio
-import anyio.to_thread
-from anyio.lowlevel import RunVar
+import anyio.from_thread
+from anyio.lowlevel import RunVar, current_token
 
 from cutover_probe.errors import CheckFailed, ConnectFailed, ProbeTimeout
 from cutover_probe.probes.context import ProbeContext
@@ -34,16 +50,37 @@ EMULATOR_VARIABLES: dict[Api, str] = {
     "storage": "STORAGE_EMULATOR_HOST",
 }
 HOW_TO_AUTHENTICATE = (
-    "no Google Cloud credentials: run `gcloud auth application-default login`, or set "
-    "GOOGLE_APPLICATION_CREDENTIALS to a service account key file"
+    "no Google Cloud credentials: run `gcloud auth application-default login` (or `gcloud auth "
+    "login` with gcloud on the PATH), or set GOOGLE_APPLICATION_CREDENTIALS to a service "
+    "account key file"
 )
+# gcloud's own variables naming another endpoint for an API (regional, Private Service Connect):
+# unlike an emulator, it is called with the real credentials.
+ENDPOINT_OVERRIDE_VARIABLES: dict[Api, str] = {
+    "run": "CLOUDSDK_API_ENDPOINT_OVERRIDES_RUN",
+    "logging": "CLOUDSDK_API_ENDPOINT_OVERRIDES_LOGGING",
+    "storage": "CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE",
+}
 # Google's libraries import each other in circles (requests, urllib3, google.auth, api_core):
 # two worker threads importing them at once can hit Python's import-lock deadlock detection.
 # Every import of theirs goes through `library`, one at a time.
 _IMPORTS = threading.Lock()
+API_NAMES: dict[Api, str] = {
+    "run": "Cloud Run",
+    "logging": "Cloud Logging",
+    "storage": "Cloud Storage",
+}
+# One attempt of a call, every page of it included, from connect to the last byte.
 CALL_TIMEOUT_S = 10.0
-# Google calls wait on the network in worker threads; anyio's default of 40 threads would make
-# a hundred environments' calls queue for threads rather than for the network.
+# The most one call may read, after decompression, all pages together: the probes read lists of
+# dozens of items, so anything near this is a server gone wrong, and memory must stay flat.
+MAX_ANSWER_BYTES = 8 * 1024 * 1024
+# The most requests one call may send: a list that hands out page tokens without end stops here.
+MAX_REQUESTS = 100
+# How long past its budget the event loop waits for a call's thread to report its own reason.
+_ABANDON_GRACE_S = 0.5
+# Google calls wait on the network in threads; a limit keeps a hundred environments' calls from
+# starting a thousand threads at once.
 _THREADS: RunVar[anyio.CapacityLimiter] = RunVar("cutover_probe_google_threads")
 
 
@@ -60,6 +97,131 @@ def _threads() -> anyio.CapacityLimiter:
 MAX_ATTEMPTS = 4
 RETRY_STATUSES = (429, 500, 503)
 T = TypeVar("T")
+
+
+class AnswerRefused(Exception):
+    """A Google answer the transport would not read to its end; str() says why."""
+
+
+class OutOfTime(AnswerRefused):
+    """The call's budget ran out (or it was cancelled) before its answer was complete."""
+
+
+class Budget:
+    """What one attempt of one call may spend: time until ``deadline`` (monotonic), bytes,
+    requests. Shared by the event loop (which may cancel it) and the call's thread (which
+    spends it); a plain object, as the thread's requests update its counts."""
+
+    def __init__(self, api: Api, seconds: float) -> None:
+        self.api = api
+        self.seconds = max(seconds, 0.0)
+        self.deadline = time.monotonic() + self.seconds
+        self.requests = 0
+        self.received = 0
+        self.cancelled = False
+        self._socket: socket.socket | None = None
+
+    @property
+    def name(self) -> str:
+        return API_NAMES[self.api]
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def check(self) -> float:
+        """The time left, or OutOfTime: called before every request and every read."""
+        left = self.remaining()
+        if self.cancelled or left <= 0:
+            raise OutOfTime(self.out_of_time())
+        return left
+
+    def out_of_time(self) -> str:
+        pages = f" (after {self.requests} requests)" if self.requests > 1 else ""
+        return f"no complete answer within {round(self.seconds, 1):g}s{pages}"
+
+    def start_request(self) -> float:
+        self.check()
+        if self.requests >= MAX_REQUESTS:
+            raise AnswerRefused(f"{self.name} still paging after {MAX_REQUESTS} requests")
+        self.requests += 1
+        return self.check()
+
+    def room(self) -> int:
+        """Bytes the call may still read; a read of more is AnswerRefused (`too_large`)."""
+        return MAX_ANSWER_BYTES - self.received
+
+    def too_large(self) -> AnswerRefused:
+        return AnswerRefused(f"{self.name} answer larger than {MAX_ANSWER_BYTES // 2**20} MiB")
+
+    def reading(self, sock: socket.socket | None) -> None:
+        """The socket the call's thread is reading now (None: none), for `cancel` to shut."""
+        self._socket = sock
+        if sock is not None and self.cancelled:
+            self.cancel()
+
+    def cancel(self) -> None:
+        """From any thread: the call's next step fails, and a read blocked now returns."""
+        self.cancelled = True
+        sock = self._socket
+        if sock is not None:
+            # socket.socket's own shutdown, not ssl.SSLSocket's (which would tear down the TLS
+            # object under the reading thread): the blocked recv returns, the thread ends.
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+_local = threading.local()
+
+
+def current_budget() -> Budget | None:
+    """The budget of the call running in this thread (None outside `call`)."""
+    budget: Budget | None = getattr(_local, "budget", None)
+    return budget
+
+
+async def in_thread(function: Callable[[], T], budget: Budget | None = None) -> T:
+    """Run a blocking function in a daemon thread of its own and wait for its result.
+
+    Not anyio's worker threads: the interpreter joins those at exit, so a call blocked in a
+    socket read would hold the process after the report is written, and Ctrl-C with it. A
+    daemon thread is abandoned at exit. Cancelling the wait cancels ``budget`` (the thread's
+    next step fails and its socket is shut); without a budget the function runs to its end.
+    """
+    async with _threads():
+        token = current_token()
+        done = anyio.Event()
+        outcome: dict[str, Any] = {}
+
+        def work() -> None:
+            _local.budget = budget
+            try:
+                outcome["value"] = function()
+            except BaseException as exc:  # handed to the waiting task, raised there
+                outcome["error"] = exc
+            finally:
+                _local.budget = None
+                # The loop may be gone (the run ended without us): nobody waits then.
+                with contextlib.suppress(Exception):
+                    anyio.from_thread.run_sync(done.set, token=token)
+
+        threading.Thread(target=work, name="cutover-probe google call", daemon=True).start()
+        try:
+            if budget is None:
+                await done.wait()
+            else:
+                with anyio.move_on_after(budget.remaining() + _ABANDON_GRACE_S):
+                    await done.wait()
+                if not done.is_set():
+                    budget.cancel()
+                    raise OutOfTime(budget.out_of_time())
+        except anyio.get_cancelled_exc_class():
+            if budget is not None:
+                budget.cancel()
+            raise
+    if "error" in outcome:
+        raise outcome["error"]
+    result: T = outcome["value"]
+    return result
 
 
 def library(name: str) -> Any:
@@ -85,6 +247,16 @@ def credentials_skip_reason(api: Api, environ: Mapping[str, str]) -> str | None:
     """
     if emulator_endpoint(api, environ):
         return None
+    missing = _adc_missing(environ)
+    if missing != HOW_TO_AUTHENTICATE:
+        return missing  # None (ADC found), or a named key file that does not exist
+    if gcloud_login(environ) is not None:
+        return None
+    return missing + f" (or {EMULATOR_VARIABLES[api]} for an emulator)"
+
+
+def _adc_missing(environ: Mapping[str, str]) -> str | None:
+    """Why Application Default Credentials cannot be found, or None when they can."""
     key_file = environ.get("GOOGLE_APPLICATION_CREDENTIALS", "")
     if key_file:
         if Path(key_file).is_file():
@@ -97,7 +269,7 @@ def credentials_skip_reason(api: Api, environ: Mapping[str, str]) -> str | None:
         return None
     if any(environ.get(name) for name in ("K_SERVICE", "CLOUD_RUN_JOB", "GCE_METADATA_HOST")):
         return None
-    return HOW_TO_AUTHENTICATE + f" (or {EMULATOR_VARIABLES[api]} for an emulator)"
+    return HOW_TO_AUTHENTICATE
 
 
 @dataclass(frozen=True)
@@ -105,6 +277,8 @@ class Endpoint:
     api: Api
     url: str | None  # None: Google's production endpoint
     anonymous: bool
+    # With no Application Default Credentials: gcloud's login (`GcloudLogin`), else None.
+    gcloud: GcloudLogin | None = None
 
     @property
     def where(self) -> str:
@@ -113,18 +287,135 @@ class Endpoint:
 
 def endpoint(api: Api, environ: Mapping[str, str]) -> Endpoint:
     url = emulator_endpoint(api, environ)
-    return Endpoint(api=api, url=url, anonymous=url is not None)
+    if url is not None:
+        return Endpoint(api=api, url=url, anonymous=True)
+    override = environ.get(ENDPOINT_OVERRIDE_VARIABLES[api], "").strip().rstrip("/") or None
+    login = gcloud_login(environ) if _adc_missing(environ) == HOW_TO_AUTHENTICATE else None
+    return Endpoint(api=api, url=override, anonymous=False, gcloud=login)
 
 
 def credentials(target: Endpoint) -> Any:
     if target.anonymous:
         return library("google.auth.credentials").AnonymousCredentials()
+    if target.gcloud is not None:
+        return gcloud_credentials(target.gcloud)
     auth = library("google.auth")
     try:
         creds, _ = auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
     except auth.exceptions.DefaultCredentialsError:
         raise CheckFailed(HOW_TO_AUTHENTICATE) from None
     return creds
+
+
+# --- gcloud's login, when there are no Application Default Credentials -----------------------
+# The seed's lanes needed only `gcloud auth login`; people have that more often than ADC. Its
+# access token comes from `gcloud auth print-access-token`, run when google-auth needs one.
+
+GCLOUD_TIMEOUT_S = 20.0
+GCLOUD_TOKEN_LIFETIME_S = (
+    600.0  # gcloud caches ~1 h tokens; asking again every few minutes is cheap
+)
+MAX_GCLOUD_OUTPUT = 64 * 1024
+
+
+@dataclass(frozen=True)
+class GcloudLogin:
+    program: str  # gcloud's path
+    account: str
+    # The run's environment, for the subprocess; never shown (it may hold tokens).
+    environ: tuple[tuple[str, str], ...] = field(repr=False)
+
+    @property
+    def describe(self) -> str:
+        return f"gcloud auth print-access-token as {self.account}"
+
+
+def gcloud_login(environ: Mapping[str, str]) -> GcloudLogin | None:
+    """gcloud on the PATH with an account to act as (``CLOUDSDK_CORE_ACCOUNT`` or the active
+    configuration's ``[core] account``), from the file system alone: no network, no subprocess."""
+    program = shutil.which("gcloud", path=environ.get("PATH", os.defpath))
+    if program is None:
+        return None
+    account = environ.get("CLOUDSDK_CORE_ACCOUNT", "").strip() or _configured_account(environ)
+    if not account:
+        return None
+    return GcloudLogin(program, account, tuple(sorted(environ.items())))
+
+
+def _configured_account(environ: Mapping[str, str]) -> str:
+    config_dir = Path(
+        environ.get("CLOUDSDK_CONFIG")
+        or Path(environ.get("HOME", "~")).expanduser() / ".config" / "gcloud"
+    )
+    name = environ.get("CLOUDSDK_ACTIVE_CONFIG_NAME", "").strip()
+    try:
+        if not name:
+            active = config_dir / "active_config"
+            name = active.read_text(encoding="utf-8").strip() if active.is_file() else "default"
+        parser = configparser.ConfigParser()
+        parser.read(config_dir / "configurations" / f"config_{name}", encoding="utf-8")
+    except (OSError, UnicodeDecodeError, configparser.Error):
+        return ""
+    return parser.get("core", "account", fallback="").strip()
+
+
+def gcloud_credentials(login: GcloudLogin) -> Any:
+    """google-auth user credentials whose refresh runs `gcloud auth print-access-token`."""
+    oauth2 = library("google.oauth2.credentials")
+    exceptions = library("google.auth.exceptions")
+
+    def refresh(_request: Any, scopes: Any) -> tuple[str, datetime]:
+        try:
+            token = print_access_token(login)
+        except GcloudFailed as exc:
+            raise exceptions.RefreshError(str(exc)) from None
+        # google-auth compares a naive UTC expiry.
+        expiry = datetime.now(UTC).replace(tzinfo=None) + timedelta(seconds=GCLOUD_TOKEN_LIFETIME_S)
+        return token, expiry
+
+    return oauth2.Credentials(token=None, refresh_handler=refresh)
+
+
+class GcloudFailed(Exception):
+    """`gcloud auth print-access-token` gave no token."""
+
+
+def print_access_token(login: GcloudLogin) -> str:
+    """Run gcloud with a bounded wait and bounded output (it is text from outside)."""
+    command = [login.program, "auth", "print-access-token", f"--account={login.account}"]
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        try:
+            code = subprocess.run(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                env=dict(login.environ),
+                timeout=GCLOUD_TIMEOUT_S,
+                check=False,
+            ).returncode
+        except subprocess.TimeoutExpired:
+            raise GcloudFailed(
+                f"gcloud auth print-access-token gave no token within {GCLOUD_TIMEOUT_S:g}s"
+            ) from None
+        except OSError as exc:
+            raise GcloudFailed(f"gcloud auth print-access-token: {exc.strerror}") from None
+        out.seek(0)
+        err.seek(0)
+        token = out.read(MAX_GCLOUD_OUTPUT).decode("utf-8", "replace").strip()
+        problem = err.read(MAX_GCLOUD_OUTPUT).decode("utf-8", "replace").strip()
+    first = problem.splitlines()[0][:200] if problem else f"exit status {code}"
+    if code != 0 or not token or len(token.split()) != 1:
+        raise GcloudFailed(f"gcloud auth print-access-token failed: {first}")
+    return token
+
+
+def note_credentials(ctx: ProbeContext, target: Endpoint) -> None:
+    """Say once in a check's log, and in its details, that it acts as gcloud's login."""
+    if target.gcloud is None or "credentials" in ctx.details:
+        return
+    ctx.details["credentials"] = target.gcloud.describe
+    ctx.log(f"credentials: {target.gcloud.describe} (no Application Default Credentials)")
 
 
 def client_options(target: Endpoint) -> dict[str, str]:
@@ -143,16 +434,23 @@ async def call(
     Every attempt is an evidence line; the failure reason names the cause a user can act on
     (a missing IAM permission, a refused connection, a timeout).
     """
+    note_credentials(ctx, target)
     # api_core's import pulls in grpc (~50 ms): keep it off the event loop like the call itself.
-    gexc = await anyio.to_thread.run_sync(_api_exceptions, abandon_on_cancel=True)
+    gexc = await in_thread(_api_exceptions)
     delay = 0.2
     for attempt in range(1, MAX_ATTEMPTS + 1):
         ctx.attempts += 1
         started = time.monotonic()
+        budget = Budget(target.api, _budget_s(ctx))
         try:
-            result = await anyio.to_thread.run_sync(
-                function, abandon_on_cancel=True, limiter=_threads()
-            )
+            result = await in_thread(function, budget)
+        except OutOfTime as exc:
+            failure: CheckFailed = ProbeTimeout(f"{what}: timeout, {exc} from {target.where}")
+            ctx.log(f"{what} -> {failure}")
+            raise failure from None
+        except AnswerRefused as exc:
+            ctx.log(f"{what} -> {exc} ({budget.requests} requests)")
+            raise CheckFailed(f"{what}: {exc}") from None
         except gexc.GoogleAPICallError as exc:
             elapsed = (time.monotonic() - started) * 1000
             code = exc.code or 0
@@ -200,6 +498,13 @@ async def call_all(
     return found
 
 
+def _budget_s(ctx: ProbeContext) -> float:
+    """CALL_TIMEOUT_S, or less when the check's deadline comes first: the call then fails with
+    its own reason a moment before the engine would cancel the check without one."""
+    left = ctx.deadline - time.monotonic() - 2 * _ABANDON_GRACE_S if ctx.deadline else math.inf
+    return min(CALL_TIMEOUT_S, left)
+
+
 def _api_exceptions() -> Any:
     return library("google.api_core.exceptions")
 
@@ -209,10 +514,8 @@ def _transport_failure(
 ) -> CheckFailed:
     requests = library("requests")
     text = str(exc)
-    if isinstance(exc, requests.exceptions.Timeout):
-        failure: CheckFailed = ProbeTimeout(
-            f"{what}: timeout, no answer from {target.where} within {CALL_TIMEOUT_S:g}s"
-        )
+    if isinstance(exc, requests.exceptions.Timeout):  # a client's own timeout, not a budget's
+        failure: CheckFailed = ProbeTimeout(f"{what}: timeout, no answer from {target.where}")
     elif isinstance(exc, requests.exceptions.ConnectionError):
         cause = "connection refused" if "refused" in text.lower() else "cannot connect"
         failure = ConnectFailed(f"{what}: {cause} to {target.where}")
@@ -227,22 +530,24 @@ def _first_line(exc: BaseException) -> str:
     return str(message).strip().splitlines()[0] if str(message).strip() else type(exc).__name__
 
 
-def timeout_session(target: Endpoint, creds: Any) -> Any:
-    """A requests session whose every request has a timeout: the logging client takes none."""
-    base: Any
+def session(target: Endpoint, creds: Any) -> Any:
+    """A requests session for the clients that take one (Cloud Logging, Cloud Storage, the
+    domain mapping reads), every request through googlehttp's bounded transport."""
     if target.anonymous:
-        base = library("requests").Session
-        args: tuple[Any, ...] = ()
+        made = library("requests").Session()
     else:
-        base = library("google.auth.transport.requests").AuthorizedSession
-        args = (creds,)
+        made = library("google.auth.transport.requests").AuthorizedSession(creds)
+    return bound(made, target)
 
-    class Session(base):  # type: ignore[misc]
-        def request(self, *a: Any, **kw: Any) -> Any:
-            kw["timeout"] = kw.get("timeout") or CALL_TIMEOUT_S
-            return super().request(*a, **kw)
 
-    return Session(*args)
+def bound(made: Any, target: Endpoint) -> Any:
+    """Mount the bounded transport on a requests session a client built for itself (run_v2's
+    REST transports build their own AuthorizedSession)."""
+    googlehttp = library("cutover_probe.googlehttp")
+    adapter = googlehttp.BoundedAdapter(target.api)
+    made.mount("https://", adapter)
+    made.mount("http://", adapter)
+    return made
 
 
 def age_text(seconds: float) -> str:

@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
+from cutover_probe.text import visible_values
+
 Document = dict[str, Any]
 Check = Mapping[str, Any]
 
@@ -161,6 +163,9 @@ def critical_check(checks: Sequence[Check]) -> Check | None:
 
 
 def render_html(doc: Document, previous: Document | None = None) -> str:
+    # Outside text as visible text: no raw control character reaches the page's source.
+    doc = visible_values(doc)
+    previous = visible_values(previous) if previous is not None else None
     checks: list[Check] = list(doc.get("checks") or [])
     body = [
         verdict_section(doc),

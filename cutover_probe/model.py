@@ -90,6 +90,9 @@ class PlannedCheck:
     params: Mapping[str, Any]
     skip_reason: str | None
     command: str  # a secret-free account of what will run, or the skip reason
+    # Why it cannot even start (a lane's program not on PATH, its manifest missing): it is not
+    # run and fails with this reason, so `plan` does not promise what will fail.
+    cannot_start: str | None = None
 
     @property
     def id(self) -> str:

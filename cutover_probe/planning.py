@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import fnmatch
 import ipaddress
+import os
 import re
 import shlex
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,11 +24,14 @@ from cutover_probe.config import REFERENCE
 from cutover_probe.durations import parse_duration
 from cutover_probe.errors import EnvironmentError_
 from cutover_probe.gcloud import credentials_skip_reason
+from cutover_probe.gcloud import endpoint as google_endpoint
 from cutover_probe.model import Check, Matrix, PlannedCheck, Variable
 from cutover_probe.probes import KINDS
 from cutover_probe.secrets import Redactor, Secret
+from cutover_probe.text import visible
 
 FLAG_VALUES = ("0", "1")
+MAX_NUMBER = 10**9  # a count or an age this large is a typo; larger ones overflow timedeltas
 
 
 @dataclass(frozen=True)
@@ -108,7 +113,18 @@ def resolve_variables(
     return values
 
 
+# A value with a line break or another control character would inject lines into SUMMARY.md,
+# the step summary or a header; tabs would shift results.tsv's columns. Refused by name.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 def _typed(var: Variable, raw: str) -> str | Secret:
+    control = _CONTROL.search(raw)
+    if control:
+        what = {"\n": "a newline (LF)", "\r": "a carriage return (CR)", "\t": "a tab"}.get(
+            control.group(), f"a control character ({visible(control.group())})"
+        )
+        raise EnvironmentError_(var.name, f"contains {what}")
     if var.type == "secret":
         return Secret(raw)
     if var.type == "flag" and raw not in FLAG_VALUES:
@@ -123,8 +139,6 @@ def _typed(var: Variable, raw: str) -> str | Secret:
             raise EnvironmentError_(var.name, f"{raw!r} has a malformed port") from None
         if parts.query or parts.fragment:
             raise EnvironmentError_(var.name, f"{raw!r}: a base URL has no query or fragment")
-    if "\n" in raw or "\t" in raw:
-        raise EnvironmentError_(var.name, "contains a tab or a newline")
     return raw
 
 
@@ -176,8 +190,21 @@ def build_plan(
             if not url.startswith("https://"):
                 skip = f"{url} is not an https:// URL" if url else f"{kind.https_param} unset"
         command = skip if skip is not None else describe(kind.command, params)
+        if skip is None and kind.google_api is not None:
+            login = google_endpoint(kind.google_api, environ).gcloud
+            command += f" (credentials: {login.describe})" if login is not None else ""
+        blocked = None
+        if skip is None and kind.name == "command":
+            blocked = command_cannot_start(params, environ, repo_root)
         planned.append(
-            PlannedCheck(index=index, check=check, params=params, skip_reason=skip, command=command)
+            PlannedCheck(
+                index=index,
+                check=check,
+                params=params,
+                skip_reason=skip,
+                command=command,
+                cannot_start=blocked,
+            )
         )
     mine = [p for position, p in enumerate(planned) if in_shard(position, selection.shard)]
     first_shard = selection.shard is None or selection.shard[0] == 1
@@ -252,16 +279,20 @@ def _coerce(check: Check, name: str, raw: Any, value: Any) -> Any:
         return value
     reference = REFERENCE.search(raw)
     where = reference.group(1) if reference else f"{check.id}.{name}"
-    try:
-        if kind_type == "duration":
+    if kind_type == "duration":
+        try:
             parse_duration(value)
-            return value
+        except ValueError as exc:  # its own words: "… at most 366 days, got '99999999999h'"
+            raise EnvironmentError_(where, str(exc)) from None
+        return value
+    try:
         number = int(str(value).strip())
     except ValueError:
-        expected = "a duration such as 30s or 10m" if kind_type == "duration" else "a number"
-        raise EnvironmentError_(where, f"expected {expected}, got {value!r}") from None
+        raise EnvironmentError_(where, f"expected a number, got {value!r}") from None
     if number < spec.minimum:
         raise EnvironmentError_(where, f"expected {spec.minimum} or more, got {number}")
+    if number > MAX_NUMBER:
+        raise EnvironmentError_(where, f"expected at most {MAX_NUMBER}, got {number}")
     return number
 
 
@@ -276,6 +307,50 @@ def _skip_reason(
         if not values[name]:
             return f"{name} unset"
     return None
+
+
+def command_cannot_start(
+    params: Mapping[str, Any], environ: Mapping[str, str], repo_root: Path
+) -> str | None:
+    """Why a `command` lane cannot start, found from the file system and PATH alone: its working
+    directory, its program (on the PATH the lane will get, or a path), a ``--manifest-path`` it
+    names and its ``requires_files``. None when it can start."""
+    argv = [str(arg) for arg in params["argv"]]
+    cwd = Path(str(params["cwd"]))
+    env = {**environ, **params["env"]}
+    problems: list[str] = []
+    if not cwd.is_dir():
+        problems.append(f"working directory {cwd} does not exist")
+    needed: list[str] = []
+    program = argv[0] if argv else ""
+    if not program:
+        problems.append("no program to run")
+    elif os.sep in program:
+        needed.append(program)
+    elif shutil.which(program, path=env.get("PATH", os.defpath)) is None:
+        problems.append(f"{program} not on PATH")
+    for position, arg in enumerate(argv):
+        if arg == "--manifest-path" and position + 1 < len(argv):
+            needed.append(argv[position + 1])
+        elif arg.startswith("--manifest-path="):
+            needed.append(arg.split("=", 1)[1])
+    needed += [str(path) for path in params["requires_files"]]
+    for name in needed:
+        path = Path(name) if os.path.isabs(name) else cwd / name
+        if not path.exists():
+            problems.append(_missing(path, repo_root))
+        elif name == program and not os.access(path, os.X_OK):
+            problems.append(f"{program} is not executable")
+    return "; ".join(dict.fromkeys(problems)) or None
+
+
+def _missing(path: Path, repo_root: Path) -> str:
+    """A file missing under the repo root most likely means --repo-root is not the checkout."""
+    try:
+        inside = path.resolve().relative_to(repo_root.resolve())
+    except ValueError:
+        return f"missing {path}"
+    return f"no {inside} under {repo_root}: is --repo-root the OpenAgents checkout?"
 
 
 def _request_label(item: Mapping[str, Any]) -> str:
@@ -302,6 +377,9 @@ def describe(template: str, params: Mapping[str, Any]) -> str:
             fields[name] = ", ".join(_request_label(item) for item in value)
         elif isinstance(value, list):
             fields[name] = shlex.join(str(item) for item in value)
+        elif isinstance(value, str) and value.startswith(("http://", "https://")):
+            # Templates append paths ("{base_url}/healthz"), as join_url does for requests.
+            fields[name] = value.rstrip("/")
         else:
             fields[name] = value
     return template.format_map(fields)

@@ -10,7 +10,7 @@ unless asked. Exit 0 when everything checked is ready, 1 otherwise.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TextIO
 
@@ -18,7 +18,9 @@ from cutover_probe.engine import RunSettings, execute
 from cutover_probe.errors import ReportIncomplete
 from cutover_probe.model import Check, Matrix, Outcome, PlannedCheck, Status
 from cutover_probe.planning import build_plan
+from cutover_probe.text import visible
 
+Redact = Callable[[str], str]
 SERVICES = (
     ("control", "staging", "STAGING_CONTROL_BASE_URL"),
     ("control", "prod", "PROD_CONTROL_BASE_URL"),
@@ -65,7 +67,8 @@ def quick_matrix(matrix: Matrix) -> Matrix:
     )
 
 
-def render_table(rows: list[tuple[PlannedCheck, Outcome]]) -> str:
+def render_table(rows: list[tuple[PlannedCheck, Outcome]], redact: Redact = str) -> str:
+    """One line per service; a detail is redacted, then made visible (it is a server's text)."""
     width = max(len(planned.id) for planned, _ in rows)
     lines = [f"{'service':<{width}}  ready  detail"]
     for planned, outcome in rows:
@@ -75,7 +78,7 @@ def render_table(rows: list[tuple[PlannedCheck, Outcome]]) -> str:
             Status.SKIPPED: "-",
             Status.CANCELLED: "?",
         }[outcome.status]
-        detail = outcome.reason or f"ok in {outcome.duration_ms:.0f} ms"
+        detail = visible(redact(outcome.reason)) or f"ok in {outcome.duration_ms:.0f} ms"
         lines.append(f"{planned.id:<{width}}  {ready:<5}  {detail}")
     return "\n".join(lines)
 
@@ -109,7 +112,7 @@ async def run_quick(
             settings = dataclasses.replace(settings, lane_output_dir=output_dir / LANE_OUTPUT_DIR)
         result = await execute(plan, environ, settings)
         rows = list(zip(plan.checks, result.outcomes, strict=True))
-        print(plan.redactor(render_table(rows)), file=out, flush=True)
+        print(plan.redactor(render_table(rows, plan.redactor)), file=out, flush=True)
         if result.interrupted:
             return 130
         not_ready = [p.id for p, o in rows if o.status in (Status.FAILED, Status.CANCELLED)]

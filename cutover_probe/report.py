@@ -30,6 +30,7 @@ from cutover_probe.model import Outcome, PlannedCheck, Status
 from cutover_probe.planning import Plan
 from cutover_probe.policy import Verdict
 from cutover_probe.secrets import Redactor
+from cutover_probe.text import markdown_cell, visible, visible_values
 
 TSV_HEADER = ("check_id", "required", "status", "description", "log_path", "command")
 RESULTS_SCHEMA = "cutover-probe/results/v1"
@@ -228,10 +229,11 @@ def write_report(
     results = directory / "results.json"
     failed: list[tuple[str, str]] = []
     attempt(failed, "logs/", lambda: _write_logs(directory, doc["checks"], redact))
+    # Values only (done above): a text pass over JSON could rewrite a key.
     attempt(
         failed,
         "results.json",
-        lambda: _write(results, json.dumps(doc, indent=2, default=str) + "\n", redact),
+        lambda: _write(results, json.dumps(doc, indent=2, default=str) + "\n", _keep),
     )
     attempt(failed, "SUMMARY.md", lambda: _write(summary, render_summary(doc), redact))
     attempt(
@@ -253,14 +255,20 @@ def attempt(failed: list[tuple[str, str]], artifact: str, write: Callable[[], No
 
 
 def redacted(value: Any, redact: Redactor) -> Any:
-    """Every string inside a document, keys included, through the redactor."""
+    """Every string value inside a document through the redactor. Keys are left alone: they
+    are the schema's names (and step or database names from the config), and a secret that
+    happens to be a substring of one ("environm") must not rename "environment"."""
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, Mapping):
-        return {redacted(k, redact): redacted(v, redact) for k, v in value.items()}
+        return {k: redacted(v, redact) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [redacted(item, redact) for item in value]
     return value
+
+
+def _keep(text: str) -> str:
+    return text
 
 
 def _write_logs(directory: Path, checks: Sequence[Mapping[str, Any]], redact: Redactor) -> None:
@@ -298,18 +306,19 @@ def _write_lane_log(
     path: Path, check: Mapping[str, Any], transcript: Path, redact: Redactor
 ) -> None:
     """Header, the transcript as the lane wrote it (redacted as it streamed), footer."""
+    check = visible_values(check)
     with path.open("wb") as out, transcript.open("rb") as source:
         out.write(redact("\n".join(log_header(check)) + "\n").encode("utf-8"))
         shutil.copyfileobj(source, out, 1024 * 1024)
         out.write(redact("\n".join(log_footer(check)) + "\n").encode("utf-8"))
 
 
-def write_text(path: Path, text: str, redact: Redactor) -> None:
+def write_text(path: Path, text: str, redact: Callable[[str], str]) -> None:
     """One more artifact (junit.xml, the step summary's source) with the same guarantees."""
     _write(path, text, redact)
 
 
-def _write(path: Path, text: str, redact: Redactor) -> None:
+def _write(path: Path, text: str, redact: Callable[[str], str]) -> None:
     data = redact(text).encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -334,7 +343,8 @@ def _umask() -> int:
 
 
 def cell(text: str) -> str:
-    return " ".join(str(text).replace("\t", " ").split())
+    """One TSV or Markdown field: visible (no tab, line break or control left), spaces folded."""
+    return " ".join(visible(str(text)).split())
 
 
 def required_label(check: Mapping[str, Any]) -> str:
@@ -342,6 +352,7 @@ def required_label(check: Mapping[str, Any]) -> str:
 
 
 def render_tsv(doc: Document) -> str:
+    doc = visible_values(doc)
     lines = ["\t".join(TSV_HEADER)]
     for check in doc["checks"]:
         fields = (
@@ -357,6 +368,7 @@ def render_tsv(doc: Document) -> str:
 
 
 def render_log(check: Mapping[str, Any]) -> str:
+    check = visible_values(check)
     skipped = check["status"] == Status.SKIPPED.value
     body = [] if skipped else list(check["evidence"])
     return "\n".join([*log_header(check), *body, *log_footer(check)]) + "\n"
@@ -379,7 +391,7 @@ def log_footer(check: Mapping[str, Any]) -> list[str]:
 
 
 def md(text: str) -> str:
-    return cell(text).replace("|", "\\|")
+    return markdown_cell(text)
 
 
 def compact_timestamp(doc: Document) -> str:
@@ -388,6 +400,7 @@ def compact_timestamp(doc: Document) -> str:
 
 
 def render_summary(doc: Document) -> str:
+    doc = visible_values(doc)
     verdict = doc["verdict"]
     c = verdict["counts"]
     out = [
@@ -441,15 +454,25 @@ def render_summary(doc: Document) -> str:
 def load_document(directory: Path) -> Document:
     """A report's results.json, checked enough that renderers can trust it."""
     path = directory / "results.json"
+    from cutover_probe.resultsdoc import DocumentError, validate
+
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UsageError(f"{directory}: no results.json (not a cutover-probe report)") from None
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: unreadable: {exc}") from None
+    except RecursionError:
+        raise UsageError(f"{path}: unreadable: nested too deeply") from None
     if not isinstance(doc, dict) or doc.get("schema") != RESULTS_SCHEMA:
         found = doc.get("schema") if isinstance(doc, dict) else None
         raise UsageError(f"{path}: schema {found!r}, expected {RESULTS_SCHEMA!r}")
+    try:
+        validate(doc)
+    except DocumentError as exc:
+        raise UsageError(f"{path}: {exc}") from None
+    except RecursionError:  # validation recurses only as deep as the schema; belt and braces
+        raise UsageError(f"{path}: nested too deeply") from None
     return doc
 
 

@@ -5,9 +5,12 @@ alone; `run`, `demo` and `quick` are callers of `run_matrix`, `merge` of `merge_
 
 from __future__ import annotations
 
+import os
+import stat
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -35,6 +38,7 @@ from cutover_probe.report import (
     write_text,
 )
 from cutover_probe.secrets import Redactor
+from cutover_probe.text import visible
 
 
 @dataclass(frozen=True)
@@ -69,28 +73,31 @@ class RunSummary:
     report: Report | None
 
 
-def prepare(request: RunRequest) -> tuple[Plan, Path]:
-    """Everything that can be wrong with the input is found here, before any probe runs."""
+def prepare(request: RunRequest, started: datetime | None = None) -> tuple[Plan, Path]:
+    """Everything that can be wrong with the input is found here, before any probe runs.
+    ``started`` is the run's one clock read: the default report directory is named after it."""
     matrix = load_matrix(request.config)
     plan = build_plan(matrix, request.environ, request.repo_root, request.selection)
-    return plan, _output_dir(plan, request)
+    return plan, _output_dir(plan, request, started or utc_now())
 
 
-def _output_dir(plan: Plan, request: RunRequest) -> Path:
+def _output_dir(plan: Plan, request: RunRequest, started: datetime) -> Path:
     if request.output_dir is not None:
         return request.output_dir
     configured = plan.values.get(plan.matrix.output_variable)
     if isinstance(configured, str) and configured:
         path = Path(configured)
         return path if path.is_absolute() else request.repo_root / path
-    stamp = utc_now().strftime("%Y%m%dT%H%M%SZ")
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
     if plan.shard:
         stamp += f"-shard-{plan.shard[0]}-of-{plan.shard[1]}"
     return request.repo_root / plan.matrix.report_root / stamp
 
 
 async def run_matrix(request: RunRequest, out: TextIO | None = None) -> RunSummary:
-    plan, directory = prepare(request)
+    # One clock read names the report directory and stamps SUMMARY.md and results.json.
+    timestamp = utc_now()
+    plan, directory = prepare(request, timestamp)
     diagnostics.use_redactor(plan.redactor)
     # Everything that can be wrong with the input fails here, before anything is probed.
     if request.settings.ca_bundle is not None:
@@ -99,7 +106,7 @@ async def run_matrix(request: RunRequest, out: TextIO | None = None) -> RunSumma
     previous = earlier_report(request.compare_to, directory) if request.write_files else None
     claim = claim_output_dir(directory) if request.write_files else None
     try:
-        return await _probe_and_write(request, plan, directory, previous, out)
+        return await _probe_and_write(request, plan, directory, previous, timestamp, out)
     finally:
         if claim is not None:
             release(claim)
@@ -110,9 +117,9 @@ async def _probe_and_write(
     plan: Plan,
     directory: Path,
     previous: Document | None,
+    timestamp: datetime,
     out: TextIO | None,
 ) -> RunSummary:
-    timestamp = utc_now()
     console = make_console(
         quiet=request.quiet, redact=plan.redactor, environ=request.environ, out=out
     )
@@ -177,12 +184,21 @@ def check_outputs(outputs: Outputs) -> None:
             raise UsageError(f"--junit {path}: cannot write there: {_why(exc)}") from None
     if outputs.step_summary is not None:
         try:
-            with outputs.step_summary.open("a", encoding="utf-8"):
-                pass
+            if not _is_fifo(outputs.step_summary):  # opening a pipe would wait for its reader
+                os.close(
+                    os.open(outputs.step_summary, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+                )
         except OSError as exc:
             raise UsageError(
                 f"GITHUB_STEP_SUMMARY={outputs.step_summary}: cannot append to it: {_why(exc)}"
             ) from None
+
+
+def _is_fifo(path: Path) -> bool:
+    try:
+        return stat.S_ISFIFO(path.stat().st_mode)
+    except OSError:
+        return False
 
 
 def _why(exc: OSError) -> str:
@@ -192,11 +208,20 @@ def _why(exc: OSError) -> str:
 def write_ci_outputs(doc: Document, outputs: Outputs, redact: Redactor) -> list[tuple[str, str]]:
     """junit.xml and the step summary; what could not be written comes back (artifact, why)."""
     from cutover_probe.ci import render_junit, render_step_summary
+    from cutover_probe.report import redacted
 
+    # Values redacted before rendering folds whitespace or escapes XML. The step summary gets
+    # the text pass again as a second belt; JUnit does not: a secret that spells part of a tag
+    # name ("testcase") would make the XML unreadable.
+    doc = redacted(doc, redact)
     failed: list[tuple[str, str]] = []
     if outputs.junit is not None:
         junit = outputs.junit
-        attempt(failed, f"--junit {junit}", lambda: write_text(junit, render_junit(doc), redact))
+        attempt(
+            failed,
+            f"--junit {junit}",
+            lambda: write_text(junit, render_junit(doc), lambda text: text),
+        )
     if outputs.step_summary is not None:
         summary = outputs.step_summary
 
@@ -310,16 +335,21 @@ def render_plan(plan: Plan) -> str:
     for planned in plan.checks:
         action = "skip" if planned.skip_reason is not None else "run "
         detail = planned.skip_reason if planned.skip_reason is not None else planned.command
+        if planned.cannot_start is not None:
+            action, detail = "fail", f"cannot start: {planned.cannot_start}"
         lines.append(f"{action} {planned.id:<{width}} {planned.check.required_label:<8} {detail}")
-    running = sum(1 for p in plan.checks if p.skip_reason is None)
+    running = sum(1 for p in plan.checks if p.skip_reason is None and p.cannot_start is None)
     required_skips = sum(1 for p in plan.checks if p.skip_reason is not None and p.check.required)
+    blocked = sum(1 for p in plan.checks if p.cannot_start is not None and p.check.required)
+    failing = f"; {blocked} required cannot start" if blocked else ""
     lines += [
         "",
         f"{running} of {len(plan.checks)} checks would run; {required_skips} required "
-        f"would be skipped{' (a no-go in gating mode)' if required_skips else ''}.",
+        f"would be skipped{failing}"
+        f"{' (a no-go in gating mode)' if required_skips or blocked else ''}.",
         f"mode: {'release gating' if plan.gating else 'baseline capture'}",
     ]
-    return plan.redactor("\n".join(lines)) + "\n"
+    return "\n".join(visible(plan.redactor(line)) for line in lines) + "\n"
 
 
 def step_summary_path(environ: Mapping[str, str]) -> Path | None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from cutover_probe.config import default_config_path, load_matrix
 from cutover_probe.demo import make_simulated_checkout
@@ -21,6 +22,26 @@ from cutover_probe.engine import RunSettings, execute
 from cutover_probe.fleet import Fleet, FleetSpec, FleetThread, serve_fleet
 from cutover_probe.model import Outcome
 from cutover_probe.planning import build_plan
+
+# Property tests may never flake in `make test`: the default profile is derandomized (the same
+# examples every run, no example database carried between runs). `make fuzz` loads "fuzz":
+# random, and `scaled` multiplies each test's example count by 20. Every case fuzzing ever
+# finds is pinned with @example, so `make test` keeps checking it.
+BASE_EXAMPLES = 100
+settings.register_profile(
+    "default", derandomize=True, database=None, max_examples=BASE_EXAMPLES, deadline=None
+)
+settings.register_profile(
+    "fuzz", derandomize=False, database=None, max_examples=20 * BASE_EXAMPLES, deadline=None
+)
+settings.load_profile("default")
+
+
+def scaled(examples: int) -> int:
+    """A test's example count under the loaded profile (x1 in `make test`, x20 in `make fuzz`).
+    Read when a test module is imported, after the profile is chosen."""
+    return max(1, examples * settings().max_examples // BASE_EXAMPLES)
+
 
 REPO = Path(__file__).resolve().parent.parent
 CONTRACT_VARIABLES = frozenset(load_matrix(default_config_path()).variables)
@@ -54,6 +75,11 @@ GOOGLE_VARIABLES = frozenset(
         "K_SERVICE",
         "CLOUD_RUN_JOB",
         "GCE_METADATA_HOST",
+        "CLOUDSDK_CORE_ACCOUNT",
+        "CLOUDSDK_ACTIVE_CONFIG_NAME",
+        "CLOUDSDK_API_ENDPOINT_OVERRIDES_RUN",
+        "CLOUDSDK_API_ENDPOINT_OVERRIDES_LOGGING",
+        "CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE",
     }
 )
 

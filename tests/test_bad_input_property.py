@@ -11,14 +11,14 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cutover_probe.config import default_config_path, load_matrix, parse_matrix
 from cutover_probe.errors import ConfigError, EnvironmentError_
 from cutover_probe.planning import build_plan
 
-from .conftest import clean_environ, run_cli
+from .conftest import clean_environ, run_cli, scaled
 
 SHIPPED = tomllib.loads(default_config_path().read_text())
 SOURCE = "generated.toml"
@@ -58,7 +58,7 @@ def broken_matrices(draw: st.DrawFn) -> dict[str, Any]:
     return data
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=scaled(150), deadline=None)
 @given(broken_matrices())
 def test_broken_config_is_a_config_error_naming_the_place(data: dict[str, Any]) -> None:
     try:
@@ -86,7 +86,7 @@ def capture_cycle(names: list[str]) -> dict[str, Any]:
     return {"id": "cycle", "kind": "http", "base_url": "http://127.0.0.1:9", "steps": steps}
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=scaled(40), deadline=None)
 @given(
     st.lists(
         st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True), min_size=1, max_size=5, unique=True
@@ -105,7 +105,9 @@ def test_cycles_in_captured_values_are_refused(names: list[str]) -> None:
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=scaled(60),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(st.binary(max_size=400))
 def test_random_bytes_as_a_config_file_are_a_config_error(tmp_path: Path, blob: bytes) -> None:
@@ -141,8 +143,15 @@ VARIABLES = [
 ]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=scaled(200), deadline=None)
 @given(st.sampled_from(VARIABLES), st.text(max_size=40))
+# Found: accepted, then an internal error (a timedelta overflow) once the check ran.
+@example("LOG_PROBE_FRESHNESS", "99999999999h")
+@example("BACKUP_MAX_AGE_HOURS", "9" * 30)
+@example("LOG_PROBE_MAX_ERRORS", "9" * 30)
+# Found: a CR injected lines into SUMMARY.md.
+@example("STAGING_CONTROL_BASE_URL", "http://127.0.0.1:9\r")
+@example("FAIL_ON_REQUIRED_FAILURE", "1\r")
 def test_environment_values_plan_or_name_the_variable(name: str, value: str) -> None:
     environ = clean_environ(**{name: value, "RUN_BACKUP_FRESHNESS_CHECK": "1"})
     if name == "RUN_BACKUP_FRESHNESS_CHECK":

@@ -7,7 +7,9 @@ block, exactly as the probes build them.
 
 from __future__ import annotations
 
+import struct
 import time
+import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -18,6 +20,7 @@ import google.cloud.logging as cloud_logging
 import google.cloud.storage as storage
 import pytest
 import requests
+import urllib3
 from google.api_core import exceptions as gexc
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import run_v2
@@ -32,6 +35,7 @@ from cutover_probe.fleet import (
     serve_fleet,
 )
 from cutover_probe.fleet.faults import RUNTIME_IMAGE
+from cutover_probe.fleet.gcp import GZIP_BOMB_BYTES, gzip_bomb
 
 PROJECT = "openagentsgemini"
 PARENT = f"projects/{PROJECT}/locations/us-central1"
@@ -130,6 +134,10 @@ def test_google_scenarios_break_one_thing_each() -> None:
         "google-denied": GoogleFaults(denied=frozenset({"run"})),
         "google-throttled": GoogleFaults(throttle=1),
         "staging-cert-pending": GoogleFaults(cert_pending=frozenset({"staging.openagents.com"})),
+        "google-endless-pages": GoogleFaults(endless_pages=frozenset({"logging"})),
+        "google-trickle": GoogleFaults(trickle=frozenset({"run"})),
+        "google-gzip-bomb": GoogleFaults(gzip_bomb=frozenset({"logging"})),
+        "google-hang": GoogleFaults(hang=frozenset({"run", "logging", "storage"})),
     }
     for name, faults in expected.items():
         assert SCENARIOS[name].spec == FleetSpec(google=faults), name
@@ -515,3 +523,59 @@ def test_domain_mappings_and_slow_answers_from_sync_code() -> None:
     assert unknown.status_code == 404
     assert unknown.json()["error"]["status"] == "NOT_FOUND"
     assert {r.service for r in fleet.requests if "domainmappings" in r.path} == {"google"}
+
+
+def test_hostile_switches_break_only_the_apis_they_name() -> None:
+    """The raw answers the probes must survive: checked with plain requests, no client."""
+    faults = GoogleFaults(
+        endless_pages=frozenset({"logging", "run"}),
+        gzip_bomb=frozenset({"storage"}),
+        hang=frozenset({"run"}),
+    )
+    with FleetThread(FleetSpec(google=faults)) as fleet:
+        url = fleet.env()["CLOUD_LOGGING_EMULATOR_HOST"]
+        filter_ = _probe_filter("openagents-control-service")
+        tokens = []
+        body: dict[str, Any] = {"pageSize": 50}
+        for _ in range(5):
+            page = _raw_entries(url, filter_, **body).json()
+            tokens.append(page["nextPageToken"])
+            body["pageToken"] = page["nextPageToken"]
+        assert tokens == ["50", "100", "150", "200", "250"], "every page names another"
+        with pytest.raises(requests.exceptions.ReadTimeout):
+            requests.get(f"{url}/v2/{CONTROL}", timeout=0.5)
+        bomb = requests.get(f"{url}/storage/v1/b/{BUCKET}/o", timeout=5, stream=True)
+        wire = bomb.raw.read(4 * 1024 * 1024, decode_content=False)
+        assert bomb.headers["Content-Encoding"] == "gzip"
+        assert 1_000_000 < len(wire) < 1_100_000, "about 1 MiB on the wire"
+        inflate = zlib.decompressobj(31)
+        inflated = 0
+        pending = wire
+        while pending and inflated <= 16 * 1024 * 1024:
+            inflated += len(inflate.decompress(pending, 1024 * 1024))
+            pending = inflate.unconsumed_tail
+        assert inflated > 16 * 1024 * 1024, "it inflates far beyond 8 MiB"
+        (whole,) = struct.unpack("<I", gzip_bomb()[-4:])  # the gzip trailer: size mod 2**32
+        assert GZIP_BOMB_BYTES <= whole < GZIP_BOMB_BYTES + 100
+        healthy = _raw_entries(url, filter_)
+    assert healthy.status_code == 200
+    assert "nextPageToken" in healthy.json(), "logging pages without end even on the first"
+
+
+def test_trickled_google_answer_arrives_a_byte_at_a_time() -> None:
+    with FleetThread(FleetSpec(google=GoogleFaults(trickle=frozenset({"logging"})))) as fleet:
+        url = fleet.env()["CLOUD_LOGGING_EMULATOR_HOST"]
+        payload = {"resourceNames": [f"projects/{PROJECT}"], "filter": _probe_filter("x")}
+        answer = requests.post(
+            f"{url}/v2/entries:list", json=payload, timeout=(5, 0.5), stream=True
+        )
+        first = answer.raw.read(1)
+        with pytest.raises(urllib3.exceptions.ReadTimeoutError):
+            answer.raw.read(3)  # the next bytes come a second apart: past the 0.5 s read timeout
+        ok = requests.get(
+            f"{url}/apis/domains.cloudrun.com/v1/namespaces/{PROJECT}/domainmappings/openagents.com",
+            timeout=5,
+        )
+    assert answer.status_code == 200
+    assert first == b"{"
+    assert ok.status_code == 200, "only the named API trickles"

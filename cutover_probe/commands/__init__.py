@@ -6,7 +6,7 @@ import asyncclick as click
 
 
 def register(group: click.Group) -> None:
-    from cutover_probe.commands import demo, diff, merge, plan, quick, run
+    from cutover_probe.commands import demo, diff, merge, plan, quick, run, watch
 
-    for module in (run, plan, quick, merge, diff, demo):
+    for module in (run, plan, quick, merge, diff, demo, watch):
         group.add_command(module.command)

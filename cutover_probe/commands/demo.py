@@ -6,7 +6,8 @@ from pathlib import Path
 
 import asyncclick as click
 
-from cutover_probe.cli import boundary
+from cutover_probe.boundary import boundary
+from cutover_probe.commands.options import FiniteFloat
 from cutover_probe.errors import UsageError
 
 
@@ -20,7 +21,7 @@ from cutover_probe.errors import UsageError
 @click.option("--list-scenarios", is_flag=True, help="List the scenarios and exit.")
 @click.option(
     "--latency-ms",
-    type=click.FloatRange(min=0),
+    type=FiniteFloat(0, 600_000),
     default=None,
     help="Add this much latency to every simulated request.",
 )

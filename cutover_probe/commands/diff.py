@@ -6,7 +6,7 @@ from pathlib import Path
 
 import asyncclick as click
 
-from cutover_probe.cli import boundary
+from cutover_probe.boundary import boundary
 
 
 @click.command("diff")

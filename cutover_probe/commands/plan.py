@@ -7,7 +7,8 @@ from pathlib import Path
 
 import asyncclick as click
 
-from cutover_probe.cli import boundary, config_options, config_path, repo_path, selection_options
+from cutover_probe.boundary import boundary
+from cutover_probe.commands.options import config_options, config_path, repo_path, selection_options
 
 
 @click.command("plan")

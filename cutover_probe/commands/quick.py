@@ -8,7 +8,14 @@ from pathlib import Path
 
 import asyncclick as click
 
-from cutover_probe.cli import boundary, config_options, config_path, network_options, repo_path
+from cutover_probe.boundary import boundary
+from cutover_probe.commands.options import (
+    FiniteFloat,
+    config_options,
+    config_path,
+    network_options,
+    repo_path,
+)
 
 
 @click.command("quick")
@@ -21,7 +28,7 @@ from cutover_probe.cli import boundary, config_options, config_path, network_opt
 )
 @click.option(
     "--request-timeout",
-    type=click.FloatRange(min=0.1),
+    type=FiniteFloat(0.1, 3600),
     default=5.0,
     show_default=True,
     help="Seconds one request may take.",

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import asyncclick as click
 
-from cutover_probe.cli import (
-    boundary,
+from cutover_probe.boundary import boundary
+from cutover_probe.commands.options import (
+    FiniteFloat,
     config_options,
     config_path,
     log_options,
@@ -61,7 +62,7 @@ def selection(
 )
 @click.option(
     "--request-timeout",
-    type=click.FloatRange(min=0.1),
+    type=FiniteFloat(0.1, 3600),
     default=10.0,
     show_default=True,
     help="Seconds one HTTP request may take.",

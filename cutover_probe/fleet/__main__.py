@@ -13,7 +13,7 @@ import contextlib
 import signal
 import sys
 
-from .faults import SCENARIOS
+from .faults import RECOVERS_AFTER_S, SCENARIOS, recovers_after
 from .server import serve_fleet
 
 
@@ -34,11 +34,21 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="latency added to every response of all four services and the Google APIs",
     )
+    parser.add_argument(
+        "--recover-after",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="with --scenario recovers-after: seconds until staging control is ready "
+        f"(default {RECOVERS_AFTER_S:g})",
+    )
     return parser
 
 
-async def _serve(scenario: str, latency_ms: float | None) -> None:
+async def _serve(scenario: str, latency_ms: float | None, recover_after: float | None) -> None:
     spec = SCENARIOS[scenario].spec
+    if scenario == "recovers-after" and recover_after is not None:
+        spec = recovers_after(recover_after)
     if latency_ms is not None:
         spec = spec.with_latency(latency_ms)
     stop = asyncio.Event()
@@ -57,8 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.latency_ms is not None and args.latency_ms < 0:
         print("--latency-ms must not be negative", file=sys.stderr)
         return 2
+    if args.recover_after is not None and not 0 <= args.recover_after < float("inf"):
+        print("--recover-after must be a finite number of seconds, 0 or more", file=sys.stderr)
+        return 2
     try:
-        asyncio.run(_serve(args.scenario, args.latency_ms))
+        asyncio.run(_serve(args.scenario, args.latency_ms, args.recover_after))
     except KeyboardInterrupt:
         return 130
     return 0

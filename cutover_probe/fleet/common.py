@@ -17,6 +17,7 @@ import random
 import secrets
 import socket
 import struct
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -179,6 +180,8 @@ class _Hostility:
         self._hanging = hanging
         self._redirect_target = redirect_target.rstrip("/")
         self._throttled: Counter[str] = Counter()
+        self._flap_counts: Counter[str] = Counter()
+        self._started = time.monotonic()
 
     async def before(self, request: web.Request) -> web.StreamResponse | None:
         """An answer that replaces the handler's, or None to let the handler answer."""
@@ -194,6 +197,17 @@ class _Hostility:
                 {"error": {"code": code, "message": "Slow down and retry later."}},
                 headers={"Retry-After": retry_after_value(faults.retry_after_s)},
             )
+        if path_matches(path, faults.flap_paths):
+            seen = self._flap_counts[path]
+            self._flap_counts[path] += 1
+            if (seen // max(faults.flap_window, 1)) % max(faults.flap_every, 1) == (
+                faults.flap_every - 1
+            ):
+                return _unavailable()
+        if path_matches(path, faults.down_paths) and (
+            time.monotonic() - self._started < faults.down_for_s
+        ):
+            return _unavailable()
         if path_matches(path, faults.redirect_loop_paths):
             return _redirect(request.path_qs)
         if path_matches(path, faults.redirect_paths):
@@ -263,6 +277,14 @@ class _Hostility:
                 await stream.write(_HUGE_SUFFIX)
                 await stream.write_eof()
         return stream
+
+
+def _unavailable() -> web.Response:
+    """A 503 with no Retry-After: the probes fail on it rather than wait it out."""
+    return json_response(
+        503,
+        {"status": "not_ready", "error": {"code": "service_unavailable", "message": "Not ready."}},
+    )
 
 
 def _redirect(location: str) -> web.Response:

@@ -37,6 +37,16 @@ class HostileFaults:
     throttle_times: int = 1
     throttle_status: int = 429
     retry_after_s: float = 0.2
+    # A fault that comes and goes (`watch`'s flapping scenario): the requests to these paths,
+    # counted per path, go in windows of `flap_window`; every `flap_every`-th window answers
+    # 503. Counting, not a clock, so a test sees the same iterations fail on any machine.
+    flap_paths: frozenset[str] = frozenset()
+    flap_every: int = 3
+    flap_window: int = 1
+    # A fault that ends (`recovers-after`): these paths answer 503 until `down_for_s` seconds
+    # after the service started.
+    down_paths: frozenset[str] = frozenset()
+    down_for_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -147,6 +157,22 @@ class GoogleFaults:
     cert_pending: frozenset[str] = frozenset()
     # Projects whose services still run the previous build (staging/prod image parity).
     lagging_projects: frozenset[str] = frozenset()
+    # Resources that report no image: the runtime service (no container), the migrate job
+    # (an empty image) or the newest execution (an empty image).
+    imageless: frozenset[Literal["service", "job", "execution"]] = frozenset()
+    # When set, every call must carry ``Authorization: Bearer <bearer>`` (else 401), as the real
+    # APIs check the caller; the emulator convention sends none, so it is off by default.
+    bearer: str = ""
+    # Hostile APIs, each switch naming the APIs it breaks (``"run"`` includes the domain
+    # mappings). The probes must end at their deadline with a named reason, whatever these do.
+    # Every list answer carries a nextPageToken: after the real items, empty pages forever.
+    endless_pages: frozenset[GoogleApi] = frozenset()
+    # Headers at once, then the body one byte a second (common.TRICKLE_BYTE_INTERVAL_S).
+    trickle: frozenset[GoogleApi] = frozenset()
+    # Every answer is ~1 MiB of gzip that inflates to GZIP_BOMB_BYTES of JSON.
+    gzip_bomb: frozenset[GoogleApi] = frozenset()
+    # Requests are received and never answered.
+    hang: frozenset[GoogleApi] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -183,6 +209,19 @@ class Scenario:
     name: str
     description: str
     spec: FleetSpec
+
+
+# Staging control's /readyz is asked twice per run of the default matrix (its health and smoke
+# checks): a window of two requests is one run.
+READYZ_PER_RUN = 2
+RECOVERS_AFTER_S = 5.0
+
+
+def recovers_after(seconds: float) -> FleetSpec:
+    """Staging control /readyz answers 503 for `seconds` after the fleet starts, then 200."""
+    return FleetSpec(
+        staging_control=ControlFaults(down_paths=frozenset({"/readyz"}), down_for_s=seconds)
+    )
 
 
 def _scenarios(*items: Scenario) -> dict[str, Scenario]:
@@ -321,6 +360,32 @@ SCENARIOS: dict[str, Scenario] = _scenarios(
         FleetSpec(google=GoogleFaults(throttle=1)),
     ),
     Scenario(
+        "google-endless-pages",
+        "Cloud Logging answers every entries:list page with another nextPageToken: both error "
+        "log probes fail when a call reaches 100 requests, and the process still exits.",
+        FleetSpec(google=GoogleFaults(endless_pages=frozenset({"logging"}))),
+    ),
+    Scenario(
+        "google-trickle",
+        "Cloud Run sends its headers at once, then one body byte a second: "
+        "runtime-migration-drift and control-canary-status fail on the 10 s bound of a whole "
+        "Google answer, the domain mapping evidence records it, and the process still exits.",
+        FleetSpec(google=GoogleFaults(trickle=frozenset({"run"}))),
+    ),
+    Scenario(
+        "google-gzip-bomb",
+        "Cloud Logging answers with 1 MiB of gzip that inflates to 1 GiB: both error log "
+        "probes fail on an answer larger than 8 MiB, without inflating it in memory.",
+        FleetSpec(google=GoogleFaults(gzip_bomb=frozenset({"logging"}))),
+    ),
+    Scenario(
+        "google-hang",
+        "Every Google API (Cloud Run, Logging, Storage, domain mappings) takes requests and never "
+        "answers: every Google check fails on the 10 s bound of a Google answer, the domain "
+        "mapping evidence records it, and the process still exits.",
+        FleetSpec(google=GoogleFaults(hang=frozenset({"run", "logging", "storage"}))),
+    ),
+    Scenario(
         "staging-cert-pending",
         "staging.openagents.com's certificate is still being provisioned (Ready and "
         "CertificateProvisioned Unknown): recorded as domain mapping evidence, nothing fails.",
@@ -381,6 +446,23 @@ SCENARIOS: dict[str, Scenario] = _scenarios(
         FleetSpec(
             staging_control=ControlFaults(redirect_paths=frozenset({"/api/v1/control/status"}))
         ),
+    ),
+    Scenario(
+        "flapping",
+        "Staging control /readyz answers 503 in every third run of the matrix (counted by "
+        "request, two per run): control-staging-health and control-staging-smoke fail runs "
+        "3, 6, 9… (for `watch`).",
+        FleetSpec(
+            staging_control=ControlFaults(
+                flap_paths=frozenset({"/readyz"}), flap_every=3, flap_window=READYZ_PER_RUN
+            )
+        ),
+    ),
+    Scenario(
+        "recovers-after",
+        f"Staging control /readyz answers 503 for the first {RECOVERS_AFTER_S:g} s after the "
+        "fleet starts, then 200: a NO-GO that becomes a GO (for `watch --until go`).",
+        recovers_after(RECOVERS_AFTER_S),
     ),
     Scenario(
         "throttled",

@@ -14,8 +14,11 @@ Every resource is built when it is asked for, relative to that moment, so a "3 h
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import struct
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -28,10 +31,11 @@ from aiohttp.typedefs import Handler, Middleware
 
 from . import logfilter
 from .common import HangingHandlers, Recorder, common_middleware, iso, json_response, utc_now
-from .faults import GoogleApi, GoogleFaults, GoogleWorld
+from .faults import GoogleApi, GoogleFaults, GoogleWorld, HostileFaults
 
 _STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
     403: "PERMISSION_DENIED",
     404: "NOT_FOUND",
     429: "RESOURCE_EXHAUSTED",
@@ -41,6 +45,15 @@ _API_HOSTS: dict[GoogleApi, str] = {
     "logging": "logging.googleapis.com",
     "storage": "storage.googleapis.com",
 }
+# The paths of each API, as `common.path_matches` patterns (for the hang and trickle faults).
+_API_PATHS: dict[GoogleApi, frozenset[str]] = {
+    "run": frozenset({"/v2/projects/*", "/apis/*"}),
+    "logging": frozenset({"/v2/entries:list"}),
+    "storage": frozenset({"/storage/*"}),
+}
+# What a gzip bomb inflates to (and a few bytes more): 1 GiB of JSON, a string of spaces, from
+# ~1 MiB on the wire.
+GZIP_BOMB_BYTES = 1024 * 1024 * 1024
 _RUN_V2 = "/v2/projects/{project}/locations/{region}"
 _DOMAINS_V1 = "/apis/domains.cloudrun.com/v1/namespaces/{namespace}/domainmappings"
 
@@ -87,6 +100,33 @@ def google_error(code: int, message: str, *, extra: dict[str, Any] | None = None
     }
     error.update(extra or {})
     return json_response(code, {"error": error})
+
+
+def _paths(apis: frozenset[GoogleApi]) -> frozenset[str]:
+    return frozenset(pattern for api in apis for pattern in _API_PATHS[api])
+
+
+@functools.cache
+def gzip_bomb() -> bytes:
+    """A gzip member of ~1 MiB that inflates to GZIP_BOMB_BYTES of JSON, built in under a second.
+
+    Deflating 1 GiB takes ~9 s; after a full flush a deflate stream starts afresh, so one
+    compressed 1 MiB block of spaces, repeated, is the same stream as compressing them all.
+    """
+    piece = b" " * (1024 * 1024)
+    prefix, suffix = b'{"entries":[],"padding":"', b'"}'
+    count = GZIP_BOMB_BYTES // len(piece)
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    head = deflate.compress(prefix) + deflate.flush(zlib.Z_FULL_FLUSH)
+    block = deflate.compress(piece) + deflate.flush(zlib.Z_FULL_FLUSH)
+    tail = deflate.compress(suffix) + deflate.flush()
+    crc = zlib.crc32(prefix)
+    for _ in range(count):
+        crc = zlib.crc32(piece, crc)
+    crc = zlib.crc32(suffix, crc)
+    size = len(prefix) + count * len(piece) + len(suffix)
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # gzip, deflate, no name, unix
+    return header + head + block * count + tail + struct.pack("<II", crc, size & 0xFFFFFFFF)
 
 
 def _api_of(path: str) -> GoogleApi:
@@ -230,7 +270,8 @@ class GoogleService:
                     hanging=self._hanging,
                     latency_ms=self.faults.latency_ms + self.faults.slow_ms,
                     jitter_ms=self.faults.jitter_ms,
-                    hang_paths=frozenset(),
+                    hang_paths=_paths(self.faults.hang),
+                    hostile=HostileFaults(trickle_paths=_paths(self.faults.trickle)),
                 ),
                 self._middleware(),
             ]
@@ -258,17 +299,37 @@ class GoogleService:
             # Keyed by path, query and body: a retry of the same call is the same key, so with
             # throttle=N exactly the first N attempts of every distinct call are refused (two
             # entries:list calls differ only in their body's filter).
+            bearer = self.faults.bearer
+            if bearer and request.headers.get("Authorization") != f"Bearer {bearer}":
+                return google_error(
+                    401,
+                    "Request had invalid authentication credentials. Expected OAuth 2 access "
+                    "token, login cookie or other valid authentication credential.",
+                )
             body = await request.read() if request.can_read_body else b""
             key = f"{request.method} {request.path_qs} {hashlib.sha256(body).hexdigest()}"
             if self._throttled[key] < self.faults.throttle:
                 self._throttled[key] += 1
                 return _quota_exceeded(_api_of(request.path))
+            if _api_of(request.path) in self.faults.gzip_bomb:
+                return web.Response(
+                    body=gzip_bomb(),
+                    content_type="application/json",
+                    headers={"Content-Encoding": "gzip"},
+                )
             try:
                 return await handler(request)
             except web.HTTPNotFound:
                 return google_error(404, f"The requested URL {request.path} was not found.")
 
         return middleware
+
+    def _endless(self, api: GoogleApi, answer: dict[str, Any], start: int) -> dict[str, Any]:
+        """For the unpaged Cloud Run lists: with the endless_pages fault, the items on the first
+        page, then empty pages without end."""
+        if api not in self.faults.endless_pages:
+            return answer
+        return {**(answer if start == 0 else {}), "nextPageToken": str(start + 1)}
 
     def _denied(self, api: GoogleApi, permission: str, resource: str) -> web.Response | None:
         if api in self.faults.denied:
@@ -287,6 +348,8 @@ class GoogleService:
         )
 
     def _job_image(self) -> str:
+        if "job" in self.faults.imageless:
+            return ""
         image = self.faults.expected_image
         return derived_image(image, "previous") if self.faults.image_drift else image
 
@@ -359,7 +422,9 @@ class GoogleService:
             "ingress": "INGRESS_TRAFFIC_ALL",
             "launchStage": "GA",
             "template": {
-                "containers": [
+                "containers": []
+                if service == self.world.runtime_service and "service" in self.faults.imageless
+                else [
                     {
                         "image": derived_image(created.image, "previous")
                         if project in self.faults.lagging_projects
@@ -420,6 +485,8 @@ class GoogleService:
         newest_image = (
             derived_image(expected, "previous") if faults.execution_image_drift else (job_image)
         )
+        if "execution" in faults.imageless:
+            newest_image = ""
         newest_age = timedelta(minutes=40)
         if faults.executions == "failed":
             newest = _Execution(
@@ -538,7 +605,8 @@ class GoogleService:
             return _run_not_found("SERVICE", service, region, project)
         now = utc_now()
         revisions = [self._revision_json(name, r, now) for r in self._rollout(service).revisions]
-        return json_response(200, {"revisions": revisions})
+        start = _offset(request.query.get("pageToken")) or 0
+        return json_response(200, self._endless("run", {"revisions": revisions}, start))
 
     async def _get_revision(self, request: web.Request) -> web.Response:
         project, region, service = (request.match_info[k] for k in ("project", "region", "service"))
@@ -573,11 +641,13 @@ class GoogleService:
             return _run_not_found("JOB", job, region, project)
         now = utc_now()
         executions = [self._execution_json(name, e, now) for e in self._executions()]
+        start = _offset(request.query.get("pageToken")) or 0
         if not executions:
-            return json_response(200, {})  # proto JSON leaves an empty list out
+            # proto JSON leaves an empty list out
+            return json_response(200, self._endless("run", {}, start))
         # Not newest first: a reader must sort by createTime, not trust the order.
         shuffled = executions[1:2] + executions[:1] + executions[2:]
-        return json_response(200, {"executions": shuffled})
+        return json_response(200, self._endless("run", {"executions": shuffled}, start))
 
     async def _get_execution(self, request: web.Request) -> web.Response:
         project, region, job = (request.match_info[k] for k in ("project", "region", "job"))
@@ -802,6 +872,8 @@ class GoogleService:
         answer: dict[str, Any] = {"entries": page} if page else {}
         if start + page_size < len(found):
             answer["nextPageToken"] = str(start + page_size)
+        if "logging" in self.faults.endless_pages:
+            answer["nextPageToken"] = str(start + page_size)
         return json_response(200, answer)
 
     # --- Cloud Storage ----------------------------------------------------------------------
@@ -922,6 +994,6 @@ class GoogleService:
             answer["items"] = page  # left out when empty, as the real API does
         if prefixes:
             answer["prefixes"] = sorted(prefixes)
-        if start + page_size < len(items):
+        if start + page_size < len(items) or "storage" in self.faults.endless_pages:
             answer["nextPageToken"] = str(start + page_size)
         return json_response(200, answer)

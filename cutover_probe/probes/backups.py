@@ -25,9 +25,11 @@ STAMP = "%Y%m%dT%H%M%SZ"
 @functools.lru_cache(maxsize=8)
 def _client(target: gcloud.Endpoint, project: str) -> Any:
     storage = gcloud.library("google.cloud.storage")
+    creds = gcloud.credentials(target)
     return storage.Client(
         project=project,
-        credentials=gcloud.credentials(target),
+        credentials=creds,
+        _http=gcloud.session(target, creds),
         client_options=gcloud.client_options(target),
     )
 

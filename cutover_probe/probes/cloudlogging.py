@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -43,12 +43,15 @@ class Group:
     last: datetime | None = None
 
 
-def first_line(payload: Any) -> str:
+def first_line(payload: Any, redact: Callable[[str], str] = str) -> str:
+    """The message's first line, redacted before it is cut to width (a cut token no longer
+    matches its secret)."""
     if isinstance(payload, Mapping):
         text = payload.get("message") or payload.get("msg") or json.dumps(payload, sort_keys=True)
     else:
         text = "" if payload is None else str(payload)
-    line = str(text).strip().splitlines()[0] if str(text).strip() else "<empty message>"
+    text = redact(str(text))
+    line = text.strip().splitlines()[0] if text.strip() else "<empty message>"
     return line if len(line) <= MESSAGE_WIDTH else line[: MESSAGE_WIDTH - 1] + "…"
 
 
@@ -61,7 +64,7 @@ def _client(target: gcloud.Endpoint, project: str) -> Any:
         project=project,
         credentials=creds,
         _use_grpc=False,
-        _http=gcloud.timeout_session(target, creds),
+        _http=gcloud.session(target, creds),
         client_options=gcloud.client_options(target),
     )
 
@@ -98,7 +101,7 @@ async def run_errors(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None
     )
     groups: dict[str, Group] = {}
     for entry in entries:
-        message = ctx.redactor(first_line(entry.payload))
+        message = first_line(entry.payload, ctx.redactor)
         group = groups.setdefault(message, Group(message))
         group.count += 1
         group.severities.add(str(entry.severity or "DEFAULT"))

@@ -12,8 +12,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-import anyio
-
 from cutover_probe import gcloud
 from cutover_probe.probes.context import ProbeContext
 from cutover_probe.probes.rules import verdict
@@ -31,17 +29,17 @@ def _clients(target: gcloud.Endpoint) -> Any:
     options = gcloud.client_options(target)
     creds = gcloud.credentials(target)
 
+    def client(kind: Any) -> Any:
+        made = kind(transport="rest", credentials=creds, client_options=options)
+        # The REST transport builds its own requests session: bound it like the others.
+        gcloud.bound(made.transport._session, target)
+        return made
+
     class Clients:
-        services = run_v2.ServicesClient(
-            transport="rest", credentials=creds, client_options=options
-        )
-        jobs = run_v2.JobsClient(transport="rest", credentials=creds, client_options=options)
-        executions = run_v2.ExecutionsClient(
-            transport="rest", credentials=creds, client_options=options
-        )
-        revisions = run_v2.RevisionsClient(
-            transport="rest", credentials=creds, client_options=options
-        )
+        services = client(run_v2.ServicesClient)
+        jobs = client(run_v2.JobsClient)
+        executions = client(run_v2.ExecutionsClient)
+        revisions = client(run_v2.RevisionsClient)
 
     return Clients
 
@@ -49,7 +47,7 @@ def _clients(target: gcloud.Endpoint) -> Any:
 async def clients(ctx: ProbeContext) -> tuple[gcloud.Endpoint, Any]:
     target = gcloud.endpoint("run", ctx.environ)
     # Importing run_v2 takes ~0.5 s: do it off the event loop so HTTP probes keep moving.
-    return target, await anyio.to_thread.run_sync(_clients, target, abandon_on_cancel=True)
+    return target, await gcloud.in_thread(lambda: _clients(target))
 
 
 def short_name(resource: str) -> str:
@@ -105,9 +103,14 @@ async def run_drift(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
     ctx.details["service_image"] = service_image
     ctx.details["job_image"] = job_image
     problems = []
-    if service_image != job_image:
+    # Two missing images are equal strings, not the same build: drift cannot pass on nothing.
+    if not service_image:
+        problems.append(f"unable to resolve the service image of {params['service']}")
+    if not job_image:
+        problems.append(f"unable to resolve the migrate job image of {params['job']}")
+    if service_image and job_image and service_image != job_image:
         problems.append(f"service image {service_image} differs from migrate job image {job_image}")
-    if expected and expected != service_image:
+    if expected and service_image and expected != service_image:
         problems.append(f"service image {service_image} is not EXPECTED_IMAGE {expected}")
     if not executions:
         problems.append(f"migrate job {params['job']} has no executions")
@@ -129,7 +132,11 @@ async def run_drift(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
         }
         if state != "succeeded":
             problems.append(f"newest execution {short_name(newest.name)} did not succeed ({state})")
-        if image and image != service_image:
+        if not image:
+            problems.append(
+                f"unable to resolve the image of newest execution {short_name(newest.name)}"
+            )
+        elif service_image and image != service_image:
             problems.append(
                 f"newest execution {short_name(newest.name)} ran image {image}, "
                 f"service runs {service_image}"

@@ -26,6 +26,7 @@ from typing import Any, BinaryIO
 import anyio
 from anyio.abc import Process
 
+from cutover_probe import interrupts
 from cutover_probe.durations import parse_duration
 from cutover_probe.errors import CheckFailed
 from cutover_probe.probes import reaper
@@ -139,6 +140,7 @@ async def _run_lane(
     except PermissionError:
         raise CheckFailed(f"not executable: {argv[0]}") from None
     note(f"started pid {process.pid} in {cwd}", now=True)
+    interrupts.lane_started(process.pid)  # a second signal SIGKILLs the group at once
     lane = reaper.LaneProcesses(process.pid, marker)
     code = -1
     try:
@@ -161,6 +163,7 @@ async def _run_lane(
                 )
             await _kill_lane(process, lane, grace, note=note)
             await process.aclose()
+            interrupts.lane_ended(process.pid)
             output.finish()
             ctx.evidence.extend(output.excerpt(where))
             for line in later:
@@ -199,12 +202,15 @@ async def _kill_lane(
     lane.signal(signal.SIGTERM, exclude=exclude())
     with anyio.move_on_after(grace):
         while lane.alive(exclude=exclude()):
+            if interrupts.hurried():  # a second signal: the grace is over
+                break
             if process.returncode is None:
                 with anyio.move_on_after(0.05):
                     await process.wait()
             else:
                 await anyio.sleep(0.05)
-        return
+        else:
+            return
     if note is not None:
         note(f"process group {process.pid} ignored SIGTERM for {grace:g}s: sent SIGKILL")
     with anyio.move_on_after(1.0):  # bounded: a fork bomb cannot hold the lane's end

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,13 +74,24 @@ def substitute(value: Any, captured: Mapping[str, str]) -> Any:
     return value
 
 
-def _shown(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value)
+def _quoted(value: Any, redact: Callable[[str], str] = str) -> str:
+    """A value quoted for a reason, redacted before it is cut to 80 characters: a cut token
+    would no longer match its secret, and its first 79 characters would leak."""
+    text = redact(value if isinstance(value, str) else json.dumps(value))
     return repr(text if len(text) <= 80 else text[:79] + "…")
 
 
-def check_expect(expect: Expect, response: Response) -> list[str]:
+def check_expect(
+    expect: Expect, response: Response, redact: Callable[[str], str] = str
+) -> list[str]:
     """Every assertion of a step against one response: the problems, in a stable order."""
+
+    def _shown(value: Any) -> str:
+        return _quoted(value, redact)
+
+    def _got(value: str | None) -> str:
+        return _shown(value) if value is not None else "no such header"
+
     problems = []
     if not any(low <= response.status <= high for low, high in expect.status):
         problems.append(f"status {response.describe_status()}, expected {expect.status_text}")
@@ -118,7 +129,7 @@ def check_expect(expect: Expect, response: Response) -> list[str]:
         except (ValueError, UnicodeDecodeError):
             problems.append(f"body is not JSON ({ctype or 'no content type'})")
         else:
-            problems.extend(_json_problems(expect, document))
+            problems.extend(_json_problems(expect, document, redact))
     if expect.max_bytes is not None and len(response.body) > expect.max_bytes:
         problems.append(f"size {len(response.body)} bytes over budget {expect.max_bytes}")
     if expect.ttfb_ms is not None and response.ttfb_ms > expect.ttfb_ms:
@@ -130,11 +141,10 @@ def check_expect(expect: Expect, response: Response) -> list[str]:
     return problems
 
 
-def _got(value: str | None) -> str:
-    return _shown(value) if value is not None else "no such header"
+def _json_problems(expect: Expect, document: Any, redact: Callable[[str], str]) -> list[str]:
+    def _shown(value: Any) -> str:
+        return _quoted(value, redact)
 
-
-def _json_problems(expect: Expect, document: Any) -> list[str]:
     problems = []
     for rule in expect.json:
         value = resolve_pointer(document, rule.pointer)
@@ -276,6 +286,7 @@ async def _run_sample(
                 form=substitute(step.form, captured) if step.form is not None else None,
                 headers=substitute(dict(step.headers), captured),
                 quiet=quiet,
+                retry=step.retry,
             )
         except CheckFailed as exc:
             measure.failed_samples += 1
@@ -284,7 +295,7 @@ async def _run_sample(
         measure.ttfb_ms.append(response.ttfb_ms)
         measure.total_ms.append(response.elapsed_ms)
         measure.sizes.append(len(response.body))
-        problems = check_expect(step.expect, response)
+        problems = check_expect(step.expect, response, ctx.redactor)
         for capture in step.captures:
             value = _capture(ctx, capture, response)
             if value is None:

@@ -26,7 +26,7 @@ def _read(target: gcloud.Endpoint, domain: PlannedDomain) -> dict[str, Any]:
         f"{base}/apis/domains.cloudrun.com/v1/namespaces/{domain.project}"
         f"/domainmappings/{domain.domain}"
     )
-    session = gcloud.timeout_session(target, gcloud.credentials(target))
+    session = gcloud.session(target, gcloud.credentials(target))
     with session:
         response = session.get(url)
     if response.status_code >= 400:

@@ -82,6 +82,7 @@ class Step:
     json_body: Any = None
     form: Mapping[str, str] | None = None
     auth: bool = False
+    retry: bool | None = None  # None: only safe methods (GET, HEAD, OPTIONS) are asked again
     expect: Expect = Expect()
     captures: tuple[Capture, ...] = ()
 
@@ -291,6 +292,7 @@ def parse_steps(raw: Any, key: str = "steps") -> tuple[Step, ...]:
         "json",
         "form",
         "auth",
+        "retry",
         "expect",
         "capture",
     }
@@ -346,6 +348,7 @@ def parse_steps(raw: Any, key: str = "steps") -> tuple[Step, ...]:
                 json_body=table.get("json"),
                 form=form,
                 auth=_bool(table.get("auth", False), f"{skey}.auth"),
+                retry=_bool(table["retry"], f"{skey}.retry") if "retry" in table else None,
                 expect=_expect(table.get("expect", {}), f"{skey}.expect"),
                 captures=captures,
             )

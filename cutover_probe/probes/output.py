@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import BinaryIO
 
 from cutover_probe.secrets import MASK, Redactor
+from cutover_probe.text import visible
 
 CHUNK_BYTES = 64 * 1024  # one read from the pipe
 HEAD_BYTES = 64 * 1024
@@ -115,6 +116,8 @@ class LaneOutput:
     def _emit(self, text: str) -> None:
         if not text:
             return
+        # Outside text is shown, never obeyed: a lane's ESC or CR is spelled out in the log too.
+        text = "\n".join(visible(line.removesuffix("\r")) for line in text.split("\n"))
         data = text.encode("utf-8", "replace")
         if self._transcript is not None:
             self._transcript.write(data)

@@ -16,11 +16,48 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import anyio
-from anyio.streams.tls import TLSAttribute
+import anyio.abc
+from anyio.streams.tls import TLSAttribute, TLSStream
 
 from cutover_probe.errors import CheckFailed, ConnectFailed, ProbeTimeout
 from cutover_probe.probes.context import ProbeContext
 from cutover_probe.probes.http import describe_certificate_error
+from cutover_probe.probes.proxy import Proxy, proxy_for
+
+MAX_PROXY_ANSWER = 64 * 1024
+
+
+class ProxyRefused(Exception):
+    """The proxy answered CONNECT with something other than 2xx."""
+
+
+async def _connect_tunnel(proxy: Proxy, host: str, port: int) -> anyio.abc.ByteStream:
+    """A CONNECT tunnel through an http:// proxy (the one kind curl and aiohttp use for https)."""
+    if proxy.url.startswith("https://"):
+        raise ProxyRefused(f"the proxy {proxy.where} is https://: only http:// proxies tunnel TLS")
+    stream = await anyio.connect_tcp(proxy.host, proxy.port)
+    target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    head = f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n"
+    if proxy.authorization:
+        head += f"Proxy-Authorization: {proxy.authorization}\r\n"
+    try:
+        await stream.send((head + "\r\n").encode("ascii"))
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            if len(answer) > MAX_PROXY_ANSWER:
+                raise ProxyRefused(f"the proxy {proxy.where} sent an endless answer to CONNECT")
+            answer += await stream.receive()
+    except BaseException:
+        await stream.aclose()
+        raise
+    status_line = answer.split(b"\r\n", 1)[0].decode("latin-1")
+    fields = status_line.split(" ", 2)
+    if len(fields) < 2 or not fields[1].startswith("2"):
+        await stream.aclose()
+        shown = " ".join(status_line.split())[:120]
+        raise ProxyRefused(f"the proxy {proxy.where} refused CONNECT: {shown!r}")
+    # A 2xx to CONNECT has no body: every later byte is the server's TLS.
+    return stream
 
 
 def _name(parts: Any) -> str:
@@ -36,13 +73,22 @@ async def run(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
     address = ctx.resolve.get(host, host)
     if address == "":
         raise ConnectFailed(f"{host}: DNS lookup failed for {host}")
+    # As for HTTP requests: HTTPS_PROXY/NO_PROXY apply, a host pinned with --resolve goes direct.
+    proxy = None if host in ctx.resolve else proxy_for(f"https://{host}:{port}", ctx.environ)
     ctx.attempts += 1
     started = time.monotonic()
     try:
         with anyio.fail_after(ctx.request_timeout_s):
-            stream = await anyio.connect_tcp(
-                address, port, tls=True, ssl_context=context, tls_hostname=host
-            )
+            if proxy is None:
+                stream: anyio.abc.ByteStream = await anyio.connect_tcp(
+                    address, port, tls=True, ssl_context=context, tls_hostname=host
+                )
+            else:
+                tunnel = await _connect_tunnel(proxy, host, port)
+                ctx.log(f"{host}:{port}: through the proxy {proxy.where} (CONNECT)")
+                stream = await TLSStream.wrap(
+                    tunnel, hostname=host, ssl_context=context, standard_compatible=False
+                )
     except TimeoutError:
         raise ProbeTimeout(
             f"{host}:{port}: timeout, no TLS handshake within {ctx.request_timeout_s:g}s"
@@ -52,7 +98,12 @@ async def run(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
         ctx.log(reason)
         raise ConnectFailed(reason) from None
     except (OSError, ssl.SSLError) as exc:
-        reason = f"{host}:{port}: {type(exc).__name__}: {exc}"
+        via = f" (through the proxy {proxy.where})" if proxy is not None else ""
+        reason = f"{host}:{port}: {type(exc).__name__}: {exc}{via}"
+        ctx.log(reason)
+        raise ConnectFailed(reason) from None
+    except ProxyRefused as exc:
+        reason = f"{host}:{port}: {exc}"
         ctx.log(reason)
         raise ConnectFailed(reason) from None
     async with stream:
