@@ -116,7 +116,7 @@ async def execute(
             environ=environ,
             request_timeout_s=settings.request_timeout_s,
         )
-        from cutover_probe.probes.domains import collect
+        from cutover_probe.probes.google.domains import collect
 
         with anyio.move_on_after(DOMAIN_DEADLINE_S) as scope:
             domains[position] = await collect(ctx, domain)

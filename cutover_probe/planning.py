@@ -23,10 +23,10 @@ from urllib.parse import urlsplit
 from cutover_probe.config import REFERENCE
 from cutover_probe.durations import parse_duration
 from cutover_probe.errors import EnvironmentError_
-from cutover_probe.gcloud import credentials_skip_reason
-from cutover_probe.gcloud import endpoint as google_endpoint
 from cutover_probe.model import Check, Matrix, PlannedCheck, Variable
 from cutover_probe.probes import KINDS
+from cutover_probe.probes.google.gcloud import credentials_skip_reason
+from cutover_probe.probes.google.gcloud import endpoint as google_endpoint
 from cutover_probe.secrets import Redactor, Secret
 from cutover_probe.text import visible
 

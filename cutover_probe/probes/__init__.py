@@ -200,7 +200,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             name="cloudrun-migration-drift",
             summary="runtime service image vs migrate job image and its newest execution",
-            runner="cutover_probe.probes.cloudrun:run_drift",
+            runner="cutover_probe.probes.google.cloudrun:run_drift",
             params={
                 **_CLOUD_RUN_SERVICE,
                 "job": Param("string"),
@@ -212,7 +212,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             name="cloud-logging-errors",
             summary="Cloud Logging entries of severity ERROR or worse for a Cloud Run service",
-            runner="cutover_probe.probes.cloudlogging:run_errors",
+            runner="cutover_probe.probes.google.cloudlogging:run_errors",
             params={
                 "project": Param("string"),
                 "service": Param("string"),
@@ -230,7 +230,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             name="cloudrun-ready",
             summary="a Cloud Run service's latest revision is ready and serving",
-            runner="cutover_probe.probes.cloudrun:run_ready",
+            runner="cutover_probe.probes.google.cloudrun:run_ready",
             params=_CLOUD_RUN_SERVICE,
             command="Cloud Run: latest revision of {service} in {project}/{region}",
             default_deadline_s=20.0,
@@ -239,7 +239,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             name="cloudrun-canary",
             summary="Cloud Run service revisions ready and traffic split sane",
-            runner="cutover_probe.probes.cloudrun:run_canary",
+            runner="cutover_probe.probes.google.cloudrun:run_canary",
             params=_CLOUD_RUN_SERVICE,
             command="Cloud Run: canary status of {service} in {project}/{region}",
             google_api="run",
@@ -247,7 +247,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             name="gcs-backup-freshness",
             summary="the newest <db>-<timestamp>.sql.gz of each database is fresh and not empty",
-            runner="cutover_probe.probes.backups:run_freshness",
+            runner="cutover_probe.probes.google.backups:run_freshness",
             params={
                 "project": Param("string"),
                 "bucket": Param("string", help="gs://bucket or bucket"),

@@ -14,10 +14,10 @@ from typing import Any
 
 import anyio
 
-from cutover_probe import gcloud
 from cutover_probe.errors import CheckFailed
 from cutover_probe.probes.context import ProbeContext
 from cutover_probe.probes.declarative import _MISSING, resolve_pointer
+from cutover_probe.probes.google import gcloud
 from cutover_probe.probes.http import Response, fetch, join_url
 from cutover_probe.probes.httpspec import SpecError, parse_comparisons
 
@@ -97,7 +97,7 @@ async def run(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
 async def _images(
     ctx: ProbeContext, params: Mapping[str, Any], answers: dict[tuple[int, str], Any]
 ) -> None:
-    from cutover_probe.probes.cloudrun import clients, first_image
+    from cutover_probe.probes.google.cloudrun import clients, first_image
 
     target, run = await clients(ctx)
     service = params["cloudrun_service"]

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from cutover_probe import gcloud
 from cutover_probe.errors import CheckFailed
 from cutover_probe.planning import PlannedDomain
 from cutover_probe.probes.context import ProbeContext
+from cutover_probe.probes.google import gcloud
 
 CONDITIONS = ("Ready", "CertificateProvisioned")
 
