@@ -314,7 +314,7 @@ async def _http_session(
         return
     import aiohttp
 
-    from cutover_probe.probes.http import connection_trace
+    from cutover_probe.probes.httpclient import connection_trace
     from cutover_probe.probes.resolver import StaticResolver
 
     connector = aiohttp.TCPConnector(

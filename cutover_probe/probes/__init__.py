@@ -80,7 +80,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             name="http",
             summary="declarative HTTP steps with assertions, captures, samples and budgets",
-            runner="cutover_probe.probes.declarative:run",
+            runner="cutover_probe.probes.httpkind:run",
             params={
                 "base_url": Param("url", required=False, default="", help="paths join it"),
                 "token": Param(
