@@ -315,7 +315,7 @@ async def _http_session(
     import aiohttp
 
     from cutover_probe.probes.httpclient import connection_trace
-    from cutover_probe.probes.resolver import StaticResolver
+    from cutover_probe.resolver import StaticResolver
 
     connector = aiohttp.TCPConnector(
         limit=settings.total_limit,
