@@ -23,15 +23,14 @@ from cutover_probe import diagnostics, interrupts
 from cutover_probe.durations import format_duration
 from cutover_probe.errors import CheckFailed, UsageError
 from cutover_probe.model import Outcome, PlannedCheck, Status
-from cutover_probe.planning import Plan, PlannedDomain
+from cutover_probe.planning import Plan
 from cutover_probe.probes import KINDS
 from cutover_probe.probes.context import ProbeContext
 
 if TYPE_CHECKING:
     import aiohttp
 
-
-DOMAIN_DEADLINE_S = 30.0
+    from cutover_probe.probes.google.domains import PlannedDomain
 
 
 @dataclass(frozen=True)
@@ -117,17 +116,9 @@ async def execute(
             environ=environ,
             request_timeout_s=settings.request_timeout_s,
         )
-        from cutover_probe.probes.domains import collect
+        from cutover_probe.probes.google.domains import read
 
-        with anyio.move_on_after(DOMAIN_DEADLINE_S) as scope:
-            domains[position] = await collect(ctx, domain)
-        if scope.cancelled_caught:
-            domains[position] = {
-                "environment": domain.environment,
-                "domain": domain.domain,
-                "error": f"no answer within {DOMAIN_DEADLINE_S:g}s",
-            }
-        domains[position]["evidence"] = list(ctx.evidence)
+        domains[position] = await read(ctx, domain)
 
     async with contextlib.AsyncExitStack() as stack:
         if settings.handle_signals:
@@ -325,8 +316,8 @@ async def _http_session(
         return
     import aiohttp
 
-    from cutover_probe.probes.http import connection_trace
-    from cutover_probe.probes.resolver import StaticResolver
+    from cutover_probe.probes.httpclient import connection_trace
+    from cutover_probe.resolver import StaticResolver
 
     connector = aiohttp.TCPConnector(
         limit=settings.total_limit,

@@ -421,7 +421,7 @@ def render_summary(doc: Document) -> str:
     out += ["", "## Environment", ""]
     out += [f"- {name}={value}" for name, value in doc["environment"].items()]
     if doc["domain_mappings"]:
-        from cutover_probe.probes.domains import describe
+        from cutover_probe.probes.google.domains import describe
 
         out += [f"- {cell(describe(record))}" for record in doc["domain_mappings"]]
     gating = verdict["gating"]

@@ -48,8 +48,8 @@ async def command(
     1 otherwise; a row whose URL or credentials are missing shows '-' and is not counted."""
     from cutover_probe.config import load_matrix
     from cutover_probe.engine import RunSettings
-    from cutover_probe.probes.resolver import parse_resolve
     from cutover_probe.quick import run_quick
+    from cutover_probe.resolver import parse_resolve
 
     return await run_quick(
         load_matrix(config_path(config)),
