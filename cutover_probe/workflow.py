@@ -14,6 +14,7 @@ from typing import TextIO
 from cutover_probe import diagnostics
 from cutover_probe.config import load_matrix
 from cutover_probe.console import Console, make_console
+from cutover_probe.diffing import COMPARED_DIR
 from cutover_probe.engine import RunResult, RunSettings, execute, trust_store
 from cutover_probe.errors import UsageError
 from cutover_probe.model import Status
@@ -96,7 +97,9 @@ async def run_matrix(request: RunRequest, out: TextIO | None = None) -> RunSumma
     # Everything that can be wrong with the input fails here, before anything is probed.
     if request.settings.ca_bundle is not None:
         trust_store(request.settings)
-    previous = earlier_report(request.compare_to, directory) if request.write_files else None
+    previous = (
+        earlier_report(request.compare_to, directory, timestamp) if request.write_files else None
+    )
     if request.write_files:
         claim_output_dir(directory)
     console = make_console(
@@ -131,14 +134,19 @@ async def run_matrix(request: RunRequest, out: TextIO | None = None) -> RunSumma
     if request.write_files:
         report = write_report(directory, doc, plan.redactor, previous)
     write_ci_outputs(doc, request.outputs, plan.redactor, console)
-    tell(console, doc, report, result.wall_s)
+    tell(console, doc, report, result.wall_s, previous)
+    log_finished(doc, report)
     return RunSummary(plan=plan, result=result, verdict=verdict, document=doc, report=report)
 
 
-def earlier_report(compare_to: Path | None, directory: Path) -> Document | None:
+def earlier_report(
+    compare_to: Path | None, directory: Path, before: datetime | str | None = None
+) -> Document | None:
+    """The report report.html compares with: --compare-to, else the newest report beside
+    ``directory`` started before ``before`` (see `previous_report`); carries `COMPARED_DIR`."""
     if compare_to is not None:
-        return load_document(compare_to)
-    return previous_report(directory)
+        return {**load_document(compare_to), COMPARED_DIR: str(compare_to)}
+    return previous_report(directory, before)
 
 
 def write_ci_outputs(doc: Document, outputs: Outputs, redact: Redactor, console: Console) -> None:
@@ -159,19 +167,48 @@ def write_ci_outputs(doc: Document, outputs: Outputs, redact: Redactor, console:
             console.say(f"[matrix] could not append to GITHUB_STEP_SUMMARY: {exc}")
 
 
-def tell(console: Console, doc: Document, report: Report | None, wall_s: float | None) -> None:
+def tell(
+    console: Console,
+    doc: Document,
+    report: Report | None,
+    wall_s: float | None,
+    previous: Document | None = None,
+) -> None:
+    """The end of a run says where to look: the verdict (it stands out on a terminal), the
+    checks that failed (also with -q), the report's files, report.html first."""
     verdict = doc["verdict"]
     shard = doc.get("shard")
     part = f" for shard {shard['index']}/{shard['count']}" if shard else ""
-    console.say(
+    console.say_verdict(
         f"[matrix] verdict{part}: {verdict['label']} (overall {verdict['overall']}: "
-        f"{verdict['why']})"
+        f"{verdict['why']})",
+        verdict["label"],
     )
+    failing = [c["id"] for c in doc["checks"] if c["status"] in ("failed", "cancelled")]
+    if failing:
+        console.say(f"[matrix] failed: {', '.join(failing)}")
     if report is not None:
+        console.say(f"[matrix] report: {report.directory / 'report.html'}")
         console.say(f"[matrix] results: {report.results_tsv}")
         console.say(f"[matrix] summary: {report.summary_md}")
+        if previous is not None and previous.get(COMPARED_DIR):
+            console.say(f"[matrix] compared with: {previous[COMPARED_DIR]}")
     if wall_s is not None:
         console.say(f"[matrix] wall time: {wall_s:.2f}s")
+
+
+def log_finished(doc: Document, report: Report | None) -> None:
+    """``run.finished``: the last diagnostic event, for a log pipeline (--log-format json)."""
+    verdict = doc["verdict"]
+    diagnostics.run_finished(
+        verdict=verdict["label"],
+        overall=verdict["overall"],
+        exit_code=verdict["exit_code"],
+        why=verdict["why"],
+        counts=dict(verdict["counts"]),
+        failed=[c["id"] for c in doc["checks"] if c["status"] == "failed"],
+        report=str(report.directory) if report is not None else None,
+    )
 
 
 def merge_reports(
@@ -238,10 +275,11 @@ def merge_reports(
     }
     claim_output_dir(directory)
     redact = Redactor()
-    report = write_report(directory, merged, redact, earlier_report(compare_to, directory))
+    previous = earlier_report(compare_to, directory, merged["timestamp"])
+    report = write_report(directory, merged, redact, previous)
     console = make_console(quiet=False, redact=redact, environ=environ, out=out)
     write_ci_outputs(merged, outputs, redact, console)
-    tell(console, merged, report, None)
+    tell(console, merged, report, None, previous)
     return merged
 
 
