@@ -26,7 +26,7 @@ async def cli() -> None:
            something newly fails; watch: the analysis failed
       2    bad usage, config, environment value or output dir; nothing probed
       3    internal error; traceback in a cutover-probe-crash-*.log temp file
-      130  interrupted (Ctrl-C or SIGTERM); the report is still written
+      130  interrupted (SIGINT, SIGTERM or SIGHUP); the report is still written
     """
 
 
