@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from cutover_probe.model import Status
+from cutover_probe.reasons import shown
 from cutover_probe.text import markdown_cell, visible, visible_values
 
 Document = dict[str, Any]
@@ -57,13 +58,17 @@ def render_junit(doc: Document) -> str:
         label = "required" if check["required"] else "optional"
         if status == Status.FAILED.value:
             failure = ET.SubElement(
-                case, "failure", {"message": check["reason"], "type": f"{label} check failed"}
+                case,
+                "failure",
+                {"message": shown("failed", check["reason"]), "type": f"{label} check failed"},
             )
             failure.text = "\n".join(check["evidence"])
         elif status == Status.SKIPPED.value:
             ET.SubElement(case, "skipped", {"message": check["reason"]})
         elif status == Status.CANCELLED.value:
-            ET.SubElement(case, "error", {"message": check["reason"], "type": "cancelled"})
+            ET.SubElement(
+                case, "error", {"message": shown("cancelled", check["reason"]), "type": "cancelled"}
+            )
         if status != Status.SKIPPED.value:
             out = ET.SubElement(case, "system-out")
             out.text = "\n".join(check["evidence"])
@@ -89,7 +94,7 @@ def render_step_summary(doc: Document) -> str:
         "| --- | --- | --- | --- | --- |",
     ]
     for check in doc["checks"]:
-        reason = markdown_cell(check["reason"])
+        reason = markdown_cell(shown(check["status"], check["reason"]))
         duration = "" if check["status"] == "skipped" else f"{check['duration_ms'] / 1000:.2f}s"
         out.append(
             f"| {MARK.get(check['status'], '')} {check['status']} | `{check['id']}` "
@@ -98,5 +103,7 @@ def render_step_summary(doc: Document) -> str:
     failed = [check for check in doc["checks"] if check["status"] == "failed"]
     if failed:
         out += ["", "### Failures", ""]
-        out += [f"- **{check['id']}**: {visible(check['reason'])}" for check in failed]
+        out += [
+            f"- **{check['id']}**: {visible(shown('failed', check['reason']))}" for check in failed
+        ]
     return "\n".join(out) + "\n\n"

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
+from cutover_probe.diffing import COMPARED_DIR, Change, classify
 from cutover_probe.text import visible_values
 
 Document = dict[str, Any]
@@ -257,31 +258,62 @@ def attention_section(checks: Sequence[Check]) -> str:
 
 
 def changes_section(checks: Sequence[Check], previous: Document) -> str:
-    before = {str(c.get("id")): str(c.get("status")) for c in previous.get("checks") or []}
-    worse, better = [], []
-    for check in checks:
-        cid, now, was = str(check["id"]), str(check["status"]), before.get(str(check["id"]))
-        if now in BAD and was not in BAD:
-            worse.append(
-                f"<li><code>{e(cid)}</code>: {e(was or 'not in that report')} → "
-                f"{pill(now)} {e(check.get('reason', ''))}</li>"
-            )
-        elif now == "passed" and was in BAD:
-            better.append(f"<li><code>{e(cid)}</code>: {e(was)} → {pill(now)}</li>")
+    """What changed, by `diffing.classify`: the same rule as `cutover-probe diff`."""
+    changes = classify(previous, {"checks": list(checks)})
+
+    def was(change: Change) -> str:
+        return e(change.was or "not in that report")
+
     label = e(previous.get("verdict", {}).get("label", "?"))
+    where = previous.get(COMPARED_DIR)
+    source = f" in <code>{e(where)}</code>" if where else ""
     parts = [
         '<section id="changes"><h2>Since the previous report</h2>'
-        f'<p class="muted">Compared with the report of {e(previous.get("timestamp", "?"))} '
-        f"({label}).</p>"
+        f'<p class="muted">Compared with the report of {e(previous.get("timestamp", "?"))}'
+        f"{source} ({label}), as <code>cutover-probe diff</code> compares them.</p>"
     ]
-    for title, rows, key in (
-        ("Newly failing", worse, "newly-failing"),
-        ("Newly passing", better, "newly-passing"),
-    ):
+    groups = (
+        (
+            "Newly failing",
+            "newly-failing",
+            [
+                f"<li><code>{e(c.check_id)}</code>: {was(c)} → {pill(c.now or '')} "
+                f"{e(c.new_reason)}</li>"
+                for c in changes.newly_failing
+            ],
+        ),
+        (
+            "Newly passing",
+            "newly-passing",
+            [
+                f"<li><code>{e(c.check_id)}</code>: {was(c)} → {pill(c.now or '')}</li>"
+                for c in changes.newly_passing
+            ],
+        ),
+        (
+            "Reason changed",
+            "reason-changed",
+            [
+                f"<li><code>{e(c.check_id)}</code> ({e(c.now or '')}): {e(c.old_reason)} → "
+                f"{e(c.new_reason)}</li>"
+                for c in changes.reason_changed
+            ],
+        ),
+        (
+            "Other changes",
+            "other-changes",
+            [
+                f"<li><code>{e(c.check_id)}</code>: {was(c)} → "
+                f"{pill(c.now) if c.now else 'no longer in the matrix'}</li>"
+                for c in changes.other
+            ],
+        ),
+    )
+    for title, key, rows in groups:
         if rows:
             parts.append(f'<h3>{title}</h3><ul class="changes" id="{key}">{"".join(rows)}</ul>')
-    if not worse and not better:
-        parts.append("<p>No check newly fails or newly passes.</p>")
+    if not changes.any:
+        parts.append("<p>No check changed status or reason.</p>")
     return "".join(parts) + "</section>"
 
 

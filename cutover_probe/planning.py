@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from cutover_probe.config import REFERENCE
 from cutover_probe.durations import parse_duration
-from cutover_probe.errors import EnvironmentError_
+from cutover_probe.errors import EnvironmentError_, UsageError
 from cutover_probe.model import Check, Matrix, PlannedCheck, Variable
 from cutover_probe.probes import KINDS
 from cutover_probe.probes.google import domains
@@ -54,6 +54,31 @@ class Selection:
         if self.environment and check.environment != self.environment:
             return f"deselected: not of --env {self.environment}"
         return None
+
+
+def check_patterns(
+    matrix: Matrix, values: Mapping[str, str | Secret], selection: Selection
+) -> None:
+    """A --only or --skip glob that matches no check is a typo (``contol-*``): exit 2 naming
+    it, before anything runs, rather than a run that silently left everything out (--only)
+    or in (--skip). An --only glob that matches only lanes switched off names the switch."""
+    ids = [check.id for check in matrix.checks]
+    for flag, patterns in (("--only", selection.only), ("--skip", selection.skip)):
+        for pattern in patterns:
+            matched = [c for c in matrix.checks if fnmatch.fnmatchcase(c.id, pattern)]
+            if not matched:
+                raise UsageError(
+                    f"{flag} {pattern!r} matches no check (the checks: {', '.join(ids)})"
+                )
+            listed = [c for c in matched if c.listed_when_off or values[c.enabled_by or ""] == "1"]
+            if flag == "--only" and not listed:
+                switches = ", ".join(
+                    dict.fromkeys(f"{c.enabled_by}={values[c.enabled_by or '']}" for c in matched)
+                )
+                raise UsageError(
+                    f"--only {pattern!r} matches only lanes that are off ({switches}); "
+                    "switch the lane on to run it"
+                )
 
 
 def in_shard(position: int, shard: tuple[int, int] | None) -> bool:
@@ -159,6 +184,7 @@ def build_plan(
 ) -> Plan:
     selection = selection or Selection()
     values = resolve_variables(matrix, environ, repo_root)
+    check_patterns(matrix, values, selection)
     redactor = Redactor(v for v in values.values() if isinstance(v, Secret))
     planned: list[PlannedCheck] = []
     for check in matrix.checks:
