@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-PROPERTY_TESTS := $(wildcard tests/test_*_property.py)
+PROPERTY_TESTS := $(shell find tests -name 'test_*_property.py')
 
 .PHONY: all setup demo test fuzz lint dist dist-check bench screenshots clean
 

@@ -21,7 +21,7 @@ from cutover_probe.secrets import MASK, MIN_SECRET_LENGTH, Redactor
 from cutover_probe.text import visible
 
 from .conftest import read_tsv, scaled
-from .test_secret_forms import _b64_cores
+from .end_to_end.test_secret_forms import _b64_cores
 
 secrets_text = st.text(
     alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]),

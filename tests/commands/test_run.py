@@ -10,7 +10,7 @@ import pytest
 
 from cutover_probe.fleet import ControlFaults, FleetSpec, FleetThread
 
-from .conftest import REPO, Checkout, clean_environ, fleet_environ, read_tsv, run_cli
+from ..conftest import REPO, Checkout, clean_environ, fleet_environ, read_tsv, run_cli
 
 SEED_ORDER = [
     "control-staging-health",

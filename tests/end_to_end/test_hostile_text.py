@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import clean_environ, read_tsv, run_cli
-from .hostile import HOSTILE, RAW_CONTROLS, hostile_server
+from ..conftest import clean_environ, read_tsv, run_cli
+from ..hostile import HOSTILE, RAW_CONTROLS, hostile_server
 
 # Any character that must never reach a file or a terminal raw (a newline between lines is ours).
 RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffe]")

@@ -15,8 +15,8 @@ from cutover_probe.fleet import SCENARIOS, ControlFaults, FleetSpec, RuntimeFaul
 from cutover_probe.model import Outcome, Status
 from cutover_probe.planning import build_plan
 
-from .conftest import Checkout, clean_environ, fleet_environ
-from .tlsutil import https_server, issue, make_ca
+from ..conftest import Checkout, clean_environ, fleet_environ
+from ..tlsutil import https_server, issue, make_ca
 
 HTTP_CHECKS = (
     "control-staging-health",

@@ -13,7 +13,7 @@ import pytest
 
 from cutover_probe.fleet import ControlFaults, FleetSpec, FleetThread
 
-from .conftest import Checkout, clean_environ, fleet_environ, read_tsv
+from ..conftest import Checkout, clean_environ, fleet_environ, read_tsv
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])

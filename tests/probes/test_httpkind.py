@@ -14,7 +14,7 @@ from cutover_probe.fleet import ControlFaults, FleetSpec, FleetThread, serve_fle
 from cutover_probe.model import Status
 from cutover_probe.stats import percentile
 
-from .conftest import Checkout, fleet_environ, run_cli, run_in_process
+from ..conftest import Checkout, fleet_environ, run_cli, run_in_process
 
 HEADER = """
 [variables.FAIL_ON_REQUIRED_FAILURE]

@@ -25,7 +25,7 @@ from cutover_probe.probes.cargo_output import explain, failing_tests
 from cutover_probe.reasons import LIMIT, fit
 
 from .conftest import Checkout, clean_environ, fleet_environ, read_tsv, run_cli
-from .test_hostile_text import run_in_terminal, terminal_environ
+from .end_to_end.test_hostile_text import run_in_terminal, terminal_environ
 
 ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
 

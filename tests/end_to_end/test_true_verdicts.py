@@ -37,10 +37,10 @@ from cutover_probe.planning import Selection, build_plan
 from cutover_probe.probes.proxy import bypassed
 from cutover_probe.workflow import RunRequest, prepare, run_matrix
 
-from .conftest import Checkout, clean_environ, fleet_environ, read_tsv, run_cli, run_in_process
+from ..conftest import Checkout, clean_environ, fleet_environ, read_tsv, run_cli, run_in_process
+from ..probes.test_httpkind import config
+from ..tlsutil import https_server, issue, make_ca
 from .test_hostile_networks import TLS_CONFIG
-from .test_http_kind import config
-from .tlsutil import https_server, issue, make_ca
 
 
 def _writes(fleet: object, service: str, path: str) -> int:

@@ -21,7 +21,7 @@ import pytest
 
 from cutover_probe.fleet import FleetSpec, FleetThread, GoogleFaults
 
-from .conftest import clean_environ, read_tsv
+from ..conftest import clean_environ, read_tsv
 
 CONFIG = """
 [variables.FAIL_ON_REQUIRED_FAILURE]

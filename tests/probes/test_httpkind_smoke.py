@@ -10,7 +10,7 @@ import pytest
 from cutover_probe.fleet import SCENARIOS, FleetSpec, serve_fleet
 from cutover_probe.model import Status
 
-from .conftest import REPO, Checkout, fleet_environ, run_in_process
+from ..conftest import REPO, Checkout, fleet_environ, run_in_process
 
 DECLARATIVE = REPO / "tests" / "configs" / "control-smoke-declarative.toml"
 

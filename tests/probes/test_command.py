@@ -12,7 +12,7 @@ import pytest
 
 from cutover_probe.model import Status
 
-from .conftest import Checkout, clean_environ, run_in_process
+from ..conftest import Checkout, clean_environ, run_in_process
 
 LANE_CONFIG = """
 [matrix]

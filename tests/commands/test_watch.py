@@ -19,7 +19,7 @@ from asyncclick.testing import CliRunner, Result
 
 from cutover_probe.cli import cli
 
-from .conftest import REPO, read_tsv
+from ..conftest import REPO, read_tsv
 
 pytestmark = pytest.mark.anyio
 

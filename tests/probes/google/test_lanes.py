@@ -17,7 +17,7 @@ import pytest
 from cutover_probe.fleet import FleetSpec, FleetThread, GoogleFaults, serve_fleet
 from cutover_probe.model import Status
 
-from .conftest import Checkout, clean_environ, fleet_environ, read_tsv, run_cli, run_in_process
+from ...conftest import Checkout, clean_environ, fleet_environ, read_tsv, run_cli, run_in_process
 
 GOOGLE_CHECKS = (
     "runtime-migration-drift",

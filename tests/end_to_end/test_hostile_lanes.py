@@ -17,7 +17,7 @@ from cutover_probe.model import Status
 from cutover_probe.probes.output import CARRY, LINE_CAP, LaneOutput
 from cutover_probe.secrets import MASK, Redactor
 
-from .conftest import clean_environ, run_cli, run_in_process
+from ..conftest import clean_environ, run_cli, run_in_process
 
 LANE = """
 [matrix]

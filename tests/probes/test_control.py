@@ -15,7 +15,7 @@ import pytest
 from cutover_probe.fleet import ControlFaults, Fleet, FleetSpec, serve_fleet
 from cutover_probe.model import Outcome, Status
 
-from .conftest import Checkout, fleet_environ, run_in_process
+from ..conftest import Checkout, fleet_environ, run_in_process
 
 HTTP_CHECKS = (
     "control-staging-health",

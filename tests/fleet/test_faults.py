@@ -21,7 +21,7 @@ from cutover_probe.fleet import (
     serve_fleet,
 )
 
-from .tlsutil import CertFiles, CertificateAuthority, https_server, issue, make_ca, trust
+from ..tlsutil import CertFiles, CertificateAuthority, https_server, issue, make_ca, trust
 
 MIB = 1024 * 1024
 SYNC_BODY = {"scopes": ["runtime.codex_worker_events"]}

@@ -18,7 +18,7 @@ from cutover_probe.fleet import (
 )
 from cutover_probe.model import Outcome, Status
 
-from .conftest import Checkout, fleet_environ, read_tsv, run_cli, run_in_process
+from ..conftest import Checkout, fleet_environ, read_tsv, run_cli, run_in_process
 
 HTMX = ("control-staging-htmx-perf", "control-prod-htmx-perf")
 STEPS = (

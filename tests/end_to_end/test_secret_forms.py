@@ -14,8 +14,8 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from .conftest import clean_environ, read_tsv, run_cli
-from .hostile import hostile_server
+from ..conftest import clean_environ, read_tsv, run_cli
+from ..hostile import hostile_server
 
 # Quotes, a backslash, a double space, and characters URL-encoding and base64 rewrite; long, so
 # that a reason quoting it is cut (at 80 characters) well inside it.

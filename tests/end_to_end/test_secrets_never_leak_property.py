@@ -23,7 +23,7 @@ from cutover_probe.engine import RunSettings
 from cutover_probe.fleet import ControlFaults, FleetSpec, serve_fleet
 from cutover_probe.workflow import RunRequest, run_matrix
 
-from .conftest import clean_environ, scaled
+from ..conftest import clean_environ, scaled
 
 CONFIG = r"""
 [variables.FAIL_ON_REQUIRED_FAILURE]
