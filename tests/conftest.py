@@ -1,5 +1,7 @@
 """Shared test fixtures: the simulated fleet (in-loop and in a thread), a simulated OpenAgents
-checkout with a stand-in cargo, and a way to run the real CLI as a subprocess.
+checkout with a stand-in cargo, and two ways to run the real CLI: in this process (asyncclick's
+CliRunner, `invoke_cli`) wherever the process boundary is not the point, and as a subprocess
+(`run_cli`) for signals, exit codes of the real program, start-up and what is loaded.
 
 Nothing here mocks our own code: tests talk to real servers on 127.0.0.1 and read real files.
 """
@@ -13,9 +15,12 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import anyio
 import pytest
+from asyncclick.testing import CliRunner
 from hypothesis import settings
 
+from cutover_probe.cli import cli
 from cutover_probe.config import default_config_path, load_matrix
 from cutover_probe.demo import make_simulated_checkout
 from cutover_probe.engine import RunSettings, execute
@@ -134,6 +139,49 @@ def run_cli(
     )
 
 
+@dataclass(frozen=True)
+class Ran:
+    """What a run of the CLI left: the exit code and both streams (as `run_cli`'s result)."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def invoke_cli(*args: str, env: Mapping[str, str], cwd: Path, timeout: float = 60) -> Ran:
+    """The real CLI group in this process, as `run_cli` runs it, without a new interpreter.
+
+    The environment is exactly ``env`` and the working directory ``cwd`` for the run (both
+    restored after). Not for what needs a real process: signals, `main`'s own exit (it ends in
+    ``os._exit``), start-up time, which modules a run loads, or time budgets (a fleet thread in
+    this process shares its GIL with the run). From a synchronous test: the run gets an event
+    loop of its own, so a fleet it talks to runs in a thread (`fleet_thread`); an async test
+    awaits `invoke_cli_async`."""
+    return anyio.run(_invoke, args, dict(env), cwd, timeout)
+
+
+async def invoke_cli_async(*args: str, env: Mapping[str, str], cwd: Path) -> Ran:
+    """`invoke_cli` in the running event loop (within 60 s, as `run_cli`)."""
+    return await _invoke(args, dict(env), cwd, 60)
+
+
+async def _invoke(args: tuple[str, ...], env: dict[str, str], cwd: Path, limit_s: float) -> Ran:
+    saved_environ, saved_cwd = dict(os.environ), Path.cwd()
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(cwd)
+    try:
+        with anyio.fail_after(limit_s):
+            result = await CliRunner().invoke(
+                cli, list(args), prog_name="cutover-probe", catch_exceptions=False
+            )
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_environ)
+    return Ran(result.exit_code, result.stdout, result.stderr)
+
+
 def read_tsv(path: Path) -> list[dict[str, str]]:
     lines = path.read_text().splitlines()
     header = lines[0].split("\t")
@@ -144,8 +192,9 @@ async def run_in_process(
     environ: Mapping[str, str],
     repo_root: Path,
     config: Path | None = None,
+    request_timeout_s: float = 5.0,
 ) -> dict[str, Outcome]:
     """Plan and execute a matrix in this event loop; outcomes by check id, in matrix order."""
     plan = build_plan(load_matrix(config or default_config_path()), environ, repo_root)
-    result = await execute(plan, environ, RunSettings(request_timeout_s=5.0))
+    result = await execute(plan, environ, RunSettings(request_timeout_s=request_timeout_s))
     return {outcome.check_id: outcome for outcome in result.outcomes}

@@ -1,5 +1,6 @@
 """The package's import graph has no cycles: every import, lazy ones inside functions included,
-points one way. (pre-commit's `main.py` imports the commands; no command imports it back.)"""
+points one way. (pre-commit's `main.py` imports the commands; no command imports it back.) And
+the tests mirror the package: each module has its test module at the same place under tests/."""
 
 from __future__ import annotations
 
@@ -8,6 +9,38 @@ import graphlib
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "cutover_probe"
+TESTS = Path(__file__).resolve().parent
+
+# Modules without a test module of their own: where they are tested instead, or why not at all.
+# A module gaining its own test module must leave this list (the test below says so).
+UNMIRRORED = {
+    "__init__.py": "the version: test_packaging.py",
+    "__main__.py": "`python -m cutover_probe`, the program every run_cli test starts",
+    "boundary.py": "exit codes 2, 3 and 4: every command's tests, test_workflow.py",
+    "commands/__init__.py": "registers the commands: test_architecture.py and every command test",
+    "commands/options.py": "the shared options, through commands/test_run.py and test_plan.py",
+    "demo.py": "commands/test_demo.py",
+    "diagnostics.py": "the logs through test_console.py and end_to_end/test_secret_forms.py",
+    "errors.py": "the tree of errors, pure data: each raised and shown in its module's tests",
+    "model.py": "the domain's data, pure data: every test reads it",
+    "quick.py": "commands/test_quick.py",
+    "text.py": "`visible`, as properties: test_redaction_property.py",
+    "interrupts.py": "signals need a real process: end_to_end/test_signals.py, test_interrupt.py",
+    "fleet/__init__.py": "the fleet's exports: fleet/test_server.py",
+    "fleet/checkout.py": "the simulated checkout every lane test runs in (conftest.py checkout)",
+    "fleet/common.py": "what the simulated services share, through each service's tests",
+    "fleet/google/__init__.py": "the exports of the Google fakes: fleet/google/test_app.py",
+    "fleet/google/shared.py": "Google's error bodies and pages, through fleet/google/test_*.py",
+    "fleet/htmx_routes.py": "fleet/test_htmx.py (the routes and the service they extend)",
+    "fleet/logfilter.py": "the query language, through fleet/google/test_cloudlogging.py",
+    "fleet/redirect_target.py": "end_to_end/test_hostile_networks.py (redirects to another host)",
+    "probes/context.py": "what a probe is handed, through every probe's tests",
+    "probes/httpkind_spec.py": "the `http` kind's parameters: probes/test_httpkind.py",
+    "probes/reaper.py": "escapees: probes/test_command.py, end_to_end/test_hostile_lanes.py",
+    "watch/history.py": "watch.json and its rows: commands/test_watch.py, watch/test_live.py",
+    "watch/hooks.py": "`--on-change` commands: commands/test_watch.py",
+    "watch/runner.py": "the watch loop: commands/test_watch.py",
+}
 
 
 def _module_name(path: Path) -> str:
@@ -50,3 +83,23 @@ def test_no_command_imports_the_cli_group() -> None:
     graph = import_graph()
     importers = sorted(name for name, targets in graph.items() if "cutover_probe.cli" in targets)
     assert importers == ["cutover_probe.__main__"]
+
+
+def mirrored(module: Path) -> tuple[Path, ...]:
+    """Where a module's tests live: cutover_probe/a/b.py in tests/a/test_b.py (or, for property
+    tests, test_b_property.py); a package's __init__.py in tests/a/test_a.py; __main__.py in
+    test_main.py."""
+    relative = module.relative_to(PACKAGE)
+    folder = TESTS.joinpath(*relative.parts[:-1])
+    name = {"__init__.py": folder.name, "__main__.py": "main"}.get(relative.name, module.stem)
+    return folder / f"test_{name}.py", folder / f"test_{name}_property.py"
+
+
+def test_every_module_has_its_test_module_at_the_same_place() -> None:
+    modules = {str(path.relative_to(PACKAGE)): path for path in PACKAGE.rglob("*.py")}
+    assert "engine.py" in modules  # the walk found the package
+    has_tests = {name for name, path in modules.items() if any(p.is_file() for p in mirrored(path))}
+    missing = sorted(set(modules) - has_tests - set(UNMIRRORED))
+    assert not missing, f"modules without tests/<same place>/test_<module>.py: {missing}"
+    stale = sorted(name for name in UNMIRRORED if name not in modules or name in has_tests)
+    assert not stale, f"UNMIRRORED names modules that are gone or now have tests: {stale}"

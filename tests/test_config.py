@@ -10,7 +10,7 @@ import pytest
 from cutover_probe.config import default_config_path, load_matrix
 from cutover_probe.errors import ConfigError
 
-from .conftest import clean_environ, run_cli
+from .conftest import clean_environ, invoke_cli
 
 SHIPPED = default_config_path().read_text()
 
@@ -174,7 +174,7 @@ def test_unreadable_config_exits_2_through_the_cli(
 ) -> None:
     path = tmp_path / "broken.toml"
     path.write_bytes(content)
-    result = run_cli("plan", "--config", str(path), env=clean_environ(), cwd=tmp_path)
+    result = invoke_cli("plan", "--config", str(path), env=clean_environ(), cwd=tmp_path)
     assert result.returncode == 2
     assert str(path) in result.stderr
     assert problem in result.stderr
@@ -185,7 +185,7 @@ def test_unknown_kind_exits_2_before_any_probe(tmp_path: Path) -> None:
     text = SHIPPED.replace('kind = "runtime-smoke"', 'kind = "runtime-smoek"', 1)
     path = write(tmp_path, text)
     out = tmp_path / "out"
-    result = run_cli(
+    result = invoke_cli(
         "run", "--config", str(path), env=clean_environ(OUTPUT_DIR=str(out)), cwd=tmp_path
     )
     assert result.returncode == 2
@@ -197,7 +197,7 @@ def test_unknown_kind_exits_2_before_any_probe(tmp_path: Path) -> None:
 
 
 def test_missing_config_file_exits_2(tmp_path: Path) -> None:
-    result = run_cli("plan", "--config", "nope.toml", env=clean_environ(), cwd=tmp_path)
+    result = invoke_cli("plan", "--config", "nope.toml", env=clean_environ(), cwd=tmp_path)
     assert result.returncode == 2
     assert "nope.toml: no such file" in result.stderr
 

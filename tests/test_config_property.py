@@ -18,7 +18,7 @@ from cutover_probe.config import default_config_path, load_matrix, parse_matrix
 from cutover_probe.errors import ConfigError, EnvironmentError_
 from cutover_probe.planning import build_plan
 
-from .conftest import clean_environ, run_cli, scaled
+from .conftest import clean_environ, invoke_cli, scaled
 
 SHIPPED = tomllib.loads(default_config_path().read_text())
 SOURCE = "generated.toml"
@@ -125,7 +125,7 @@ def test_huge_and_invalid_utf8_files_exit_2_without_traceback(tmp_path: Path) ->
     bad = tmp_path / "bad.toml"
     bad.write_bytes(default_config_path().read_bytes().replace(b"staging", b"stag\xffing", 1))
     for path, problem in ((huge, "larger than 4 MiB"), (bad, "not UTF-8")):
-        result = run_cli("plan", "--config", str(path), env=clean_environ(), cwd=tmp_path)
+        result = invoke_cli("plan", "--config", str(path), env=clean_environ(), cwd=tmp_path)
         assert result.returncode == 2
         assert f"{path}: {problem}" in result.stderr
         assert "Traceback" not in result.stderr
@@ -165,7 +165,7 @@ def test_environment_values_plan_or_name_the_variable(name: str, value: str) -> 
 
 
 def test_a_bad_environment_value_exits_2_naming_it(tmp_path: Path) -> None:
-    result = run_cli("plan", env=clean_environ(LOG_PROBE_MAX_ERRORS="many"), cwd=tmp_path)
+    result = invoke_cli("plan", env=clean_environ(LOG_PROBE_MAX_ERRORS="many"), cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr == (
         "cutover-probe: error: environment variable LOG_PROBE_MAX_ERRORS: "

@@ -24,7 +24,7 @@ from cutover_probe.report import write_report
 from cutover_probe.secrets import MASK, Redactor
 
 from .browser import browser_missing, browser_required, chromium
-from .conftest import Checkout, clean_environ, fleet_environ, run_cli
+from .conftest import Checkout, clean_environ, fleet_environ, invoke_cli
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, ConsoleMessage, Page
@@ -93,7 +93,7 @@ class Parsed(HTMLParser):
 
 
 def demo(out: Path, *args: str) -> Path:
-    result = run_cli(
+    result = invoke_cli(
         "demo", *args, "--quiet", "--output-dir", str(out), env=clean_environ(), cwd=out.parent
     )
     assert result.returncode in (0, 1), result.stderr
@@ -257,12 +257,12 @@ def test_merged_shards_render_like_the_whole_run(checkout: Checkout, tmp_path: P
         outputs = [("whole", ()), ("s1", ("--shard", "1/2")), ("s2", ("--shard", "2/2"))]
         for name, args in outputs:
             out = tmp_path / name / "report"  # one folder each: no earlier report beside it
-            result = run_cli(
+            result = invoke_cli(
                 "run", "--quiet", *args, "--output-dir", str(out), env=env, cwd=checkout.root
             )
             assert result.returncode == 1, result.stderr
     merged = tmp_path / "merged" / "report"
-    result = run_cli(
+    result = invoke_cli(
         "merge",
         "--output-dir",
         str(merged),

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import clean_environ, read_tsv, run_cli
+from cutover_probe.fleet import FleetSpec, FleetThread
+
+from .conftest import Checkout, Ran, clean_environ, fleet_environ, invoke_cli, read_tsv
 
 MATRIX = """
 [matrix]
@@ -47,8 +49,8 @@ def matrix(tmp_path: Path, body: str = "") -> Path:
     return config
 
 
-def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return run_cli(
+def run(tmp_path: Path, *args: str, **env: str) -> Ran:
+    return invoke_cli(
         "run",
         "--config",
         str(tmp_path / "paths.toml"),
@@ -200,3 +202,23 @@ def test_an_artifact_that_fails_after_probing_costs_only_itself(tmp_path: Path) 
     assert json.loads((out / "results.json").read_text())["verdict"]["label"] == "GO"
     assert (out / "SUMMARY.md").is_file()
     assert (out / "logs" / "lane.log").is_file()
+
+
+def test_shard_defaults_from_cloud_run_task_variables(checkout: Checkout, tmp_path: Path) -> None:
+    with FleetThread(FleetSpec()) as fleet:
+        env = fleet_environ(
+            fleet,
+            checkout,
+            OUTPUT_DIR=str(tmp_path / "t"),
+            CLOUD_RUN_TASK_INDEX="1",
+            CLOUD_RUN_TASK_COUNT="4",
+        )
+        result = invoke_cli("run", env=env, cwd=checkout.root)
+    doc = json.loads((tmp_path / "t" / "results.json").read_text())
+    assert doc["shard"] == {"index": 2, "count": 4}
+    assert [c["id"] for c in doc["checks"]] == [
+        "control-staging-smoke",
+        "runtime-prod-smoke",
+        "control-error-log-probe",
+    ]
+    assert "verdict for shard 2/4" in result.stdout

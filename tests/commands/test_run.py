@@ -1,4 +1,5 @@
-"""The CLI as a user runs it: a subprocess against the simulated fleet, reading what it wrote."""
+"""`cutover-probe run` as a user runs it against the simulated fleet, reading what it wrote: in
+this process (asyncclick's CliRunner), except one full run, which starts the real program."""
 
 from __future__ import annotations
 
@@ -6,11 +7,9 @@ import json
 import socket
 from pathlib import Path
 
-import pytest
-
 from cutover_probe.fleet import ControlFaults, FleetSpec, FleetThread
 
-from ..conftest import REPO, Checkout, clean_environ, fleet_environ, read_tsv, run_cli
+from ..conftest import REPO, Checkout, fleet_environ, invoke_cli, read_tsv, run_cli
 
 SEED_ORDER = [
     "control-staging-health",
@@ -42,7 +41,7 @@ def every_artifact(directory: Path) -> dict[Path, str]:
 def test_healthy_fleet_full_matrix_is_go(fleet_thread, checkout: Checkout, tmp_path: Path) -> None:
     out = tmp_path / "report"
     env = fleet_environ(fleet_thread, checkout, OUTPUT_DIR=str(out))
-    result = run_cli("run", env=env, cwd=checkout.root)
+    result = run_cli("run", env=env, cwd=checkout.root)  # the real program, start to exit
     assert result.returncode == 0, result.stdout + result.stderr
     rows = read_tsv(out / "results.tsv")
     assert [r["check_id"] for r in rows] == SEED_ORDER
@@ -88,7 +87,7 @@ def test_without_google_credentials_gate_is_no_go_and_baseline_exits_zero(
     env = fleet_environ(fleet_thread, checkout)
     for name in ("CLOUD_RUN_EMULATOR_HOST", "CLOUD_LOGGING_EMULATOR_HOST", "STORAGE_EMULATOR_HOST"):
         del env[name]
-    gated = run_cli("run", env={**env, "OUTPUT_DIR": str(tmp_path / "g")}, cwd=checkout.root)
+    gated = invoke_cli("run", env={**env, "OUTPUT_DIR": str(tmp_path / "g")}, cwd=checkout.root)
     assert gated.returncode == 1
     assert "[matrix] verdict: NO-GO (overall failed: 4 required skipped)" in gated.stdout
     skipped = {
@@ -96,7 +95,7 @@ def test_without_google_credentials_gate_is_no_go_and_baseline_exits_zero(
     }
     assert skipped == GOOGLE_CHECKS | {"cross-surface-contract-harness"}
     out = tmp_path / "b"
-    result = run_cli(
+    result = invoke_cli(
         "run",
         env={**env, "OUTPUT_DIR": str(out), "FAIL_ON_REQUIRED_FAILURE": "0"},
         cwd=checkout.root,
@@ -111,7 +110,7 @@ def test_http_only_matrix_on_healthy_fleet_is_go(
 ) -> None:
     out = tmp_path / "report"
     env = fleet_environ(fleet_thread, checkout, OUTPUT_DIR=str(out))
-    result = run_cli("run", "--config", str(HTTP_ONLY), env=env, cwd=checkout.root)
+    result = invoke_cli("run", "--config", str(HTTP_ONLY), env=env, cwd=checkout.root)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "[matrix] verdict: GO" in result.stdout
     assert {r["status"] for r in read_tsv(out / "results.tsv")} == {"passed"}
@@ -121,7 +120,7 @@ def test_no_secret_reaches_any_file_or_output(checkout: Checkout, tmp_path: Path
     out = tmp_path / "report"
     with FleetThread(FleetSpec()) as fleet:
         env = fleet_environ(fleet, checkout, OUTPUT_DIR=str(out))
-        result = run_cli("run", "--verbose", env=env, cwd=checkout.root)
+        result = invoke_cli("run", "--verbose", env=env, cwd=checkout.root)
         issued = list(fleet.issued_sync_tokens)
         tokens = list(fleet.tokens.values())
     assert len(issued) == 4, "both environments' two sync-token routes were asked"
@@ -144,7 +143,7 @@ def test_rows_and_tsv_bytes_do_not_depend_on_finish_order(
         for attempt in range(3):
             out = tmp_path / f"report-{attempt}"
             env = fleet_environ(fleet, checkout, OUTPUT_DIR=str(out))
-            result = run_cli("run", env=env, cwd=checkout.root)
+            result = invoke_cli("run", env=env, cwd=checkout.root)
             assert result.returncode == 0, result.stdout
             reports.append((out / "results.tsv").read_bytes())
             finish_order = [
@@ -169,7 +168,7 @@ def test_refused_connection_fails_only_that_environment(
         OUTPUT_DIR=str(out),
         PROD_CONTROL_BASE_URL=f"http://127.0.0.1:{closed_port}",
     )
-    result = run_cli("run", env=env, cwd=checkout.root)
+    result = invoke_cli("run", env=env, cwd=checkout.root)
     assert result.returncode == 1
     status = {r["check_id"]: r["status"] for r in read_tsv(out / "results.tsv")}
     assert status["control-prod-health"] == status["control-prod-smoke"] == "failed"
@@ -186,55 +185,11 @@ def test_non_json_manifest_fails_only_its_smoke(checkout: Checkout, tmp_path: Pa
     out = tmp_path / "report"
     with FleetThread(FleetSpec(staging_control=ControlFaults(manifest_not_json=True))) as fleet:
         env = fleet_environ(fleet, checkout, OUTPUT_DIR=str(out))
-        run_cli("run", env=env, cwd=checkout.root)
+        invoke_cli("run", env=env, cwd=checkout.root)
     status = {r["check_id"]: r["status"] for r in read_tsv(out / "results.tsv")}
     assert status["control-staging-smoke"] == "failed"
     assert status["control-staging-health"] == status["control-prod-smoke"] == "passed"
     assert "not JSON" in (out / "SUMMARY.md").read_text()
-
-
-def test_plan_prints_skips_and_touches_no_network(fleet_thread, checkout: Checkout) -> None:
-    env = fleet_environ(fleet_thread, checkout)
-    del env["PROD_RUNTIME_BASE_URL"]
-    before = len(fleet_thread.requests)
-    result = run_cli("plan", env=env, cwd=checkout.root)
-    assert result.returncode == 0, result.stderr
-    assert len(fleet_thread.requests) == before
-    lines = {line.split()[1]: line for line in result.stdout.splitlines()[2:14]}
-    assert lines["runtime-prod-smoke"].startswith("skip")
-    assert lines["runtime-prod-smoke"].endswith("PROD_RUNTIME_BASE_URL unset")
-    assert lines["runtime-staging-smoke"].startswith("run")
-    assert lines["cross-surface-contract-harness"].endswith("RUN_CROSS_SURFACE=0")
-    for token in fleet_thread.tokens.values():
-        assert token not in result.stdout
-
-
-@pytest.mark.parametrize(
-    ("variable", "value"),
-    [
-        ("STAGING_CONTROL_BASE_URL", "staging.openagents.com"),
-        ("PROD_RUNTIME_BASE_URL", "ftp://runtime.example"),
-        ("PROD_CONTROL_BASE_URL", "http://host:notaport"),
-    ],
-)
-def test_malformed_url_exits_2_naming_the_variable(
-    variable: str, value: str, tmp_path: Path
-) -> None:
-    out = tmp_path / "report"
-    result = run_cli(
-        "run", env=clean_environ(**{variable: value, "OUTPUT_DIR": str(out)}), cwd=tmp_path
-    )
-    assert result.returncode == 2
-    assert variable in result.stderr
-    assert "Traceback" not in result.stderr
-    assert not out.exists(), "nothing is written when the input is bad"
-
-
-def test_flag_that_is_not_0_or_1_exits_2(tmp_path: Path) -> None:
-    result = run_cli("plan", env=clean_environ(RUN_LOG_PROBES="yes"), cwd=tmp_path)
-    assert result.returncode == 2
-    assert "RUN_LOG_PROBES" in result.stderr
-    assert "expected 0 or 1" in result.stderr
 
 
 def test_output_dir_holding_a_report_is_refused(
@@ -242,9 +197,9 @@ def test_output_dir_holding_a_report_is_refused(
 ) -> None:
     out = tmp_path / "report"
     env = fleet_environ(fleet_thread, checkout, OUTPUT_DIR=str(out))
-    assert run_cli("run", env=env, cwd=checkout.root).returncode == 0
+    assert invoke_cli("run", env=env, cwd=checkout.root).returncode == 0
     first = (out / "results.tsv").read_bytes()
-    again = run_cli("run", env=env, cwd=checkout.root)
+    again = invoke_cli("run", env=env, cwd=checkout.root)
     assert again.returncode == 2
     assert "already holds a report" in again.stderr
     assert (out / "results.tsv").read_bytes() == first
@@ -252,59 +207,12 @@ def test_output_dir_holding_a_report_is_refused(
 
 def test_default_output_dir_is_under_the_repo_root(fleet_thread, checkout: Checkout) -> None:
     env = fleet_environ(fleet_thread, checkout, FAIL_ON_REQUIRED_FAILURE="0")
-    result = run_cli("run", env=env, cwd=checkout.root)
+    result = invoke_cli("run", env=env, cwd=checkout.root)
     assert result.returncode == 0
     reports = list((checkout.root / "docs/reports/rust-cutover-validation").iterdir())
     assert len(reports) == 1
     assert len(reports[0].name) == len("20261127T085245Z")
     assert (reports[0] / "results.tsv").is_file()
-
-
-def test_demo_healthy_exits_zero_and_writes_reports(tmp_path: Path) -> None:
-    out = tmp_path / "demo"
-    result = run_cli("demo", "--output-dir", str(out), env=clean_environ(), cwd=tmp_path)
-    assert result.returncode == 0, result.stdout + result.stderr
-    status = {r["check_id"]: r["status"] for r in read_tsv(out / "results.tsv")}
-    assert [k for k, v in status.items() if v == "failed"] == []
-    assert status["khala-contract-tests"] == "passed"
-    log = (out / "logs" / "khala-contract-tests.log").read_text()
-    assert "test result: ok. 3 passed" in log
-
-
-@pytest.mark.parametrize(
-    ("scenario", "check_id", "reason"),
-    [
-        ("control-down", "control-prod-health", "/healthz: answered 404"),
-        ("stale-cache", "control-prod-smoke", "lacks 'no-cache'"),
-        ("frozen-writes", "runtime-prod-smoke", "write_path_frozen"),
-        ("contract-tests-fail", "khala-contract-tests", "exit status 101"),
-    ],
-)
-def test_demo_scenarios_fail_the_right_check_for_the_right_reason(
-    scenario: str, check_id: str, reason: str, tmp_path: Path
-) -> None:
-    out = tmp_path / "demo"
-    result = run_cli(
-        "demo",
-        "--scenario",
-        scenario,
-        "--gate",
-        "--output-dir",
-        str(out),
-        env=clean_environ(),
-        cwd=tmp_path,
-    )
-    assert result.returncode == 1
-    doc = json.loads((out / "results.json").read_text())
-    failed = {c["id"]: c["reason"] for c in doc["checks"] if c["status"] == "failed"}
-    assert check_id in failed
-    assert reason in failed[check_id]
-
-
-def test_unknown_demo_scenario_exits_2(tmp_path: Path) -> None:
-    result = run_cli("demo", "--scenario", "nope", env=clean_environ(), cwd=tmp_path)
-    assert result.returncode == 2
-    assert "unknown scenario 'nope'" in result.stderr
 
 
 def test_bad_compare_to_and_ca_bundle_exit_2_before_probing(
@@ -322,7 +230,7 @@ def test_bad_compare_to_and_ca_bundle_exit_2_before_probing(
         out = tmp_path / f"r{position}"
         before = len(fleet_thread.requests)
         env = fleet_environ(fleet_thread, checkout, OUTPUT_DIR=str(out))
-        result = run_cli("run", *args, env=env, cwd=checkout.root)
+        result = invoke_cli("run", *args, env=env, cwd=checkout.root)
         assert result.returncode == 2, result.stderr
         assert result.stderr.startswith(f"cutover-probe: error: {message}")
         assert len(fleet_thread.requests) == before, "nothing was probed"

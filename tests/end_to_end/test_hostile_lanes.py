@@ -3,7 +3,6 @@ holds stdout open, a double-forked daemon, and a lane that reads the prober's to
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import sys
@@ -14,10 +13,8 @@ from pathlib import Path
 import pytest
 
 from cutover_probe.model import Status
-from cutover_probe.probes.output import CARRY, LINE_CAP, LaneOutput
-from cutover_probe.secrets import MASK, Redactor
 
-from ..conftest import clean_environ, run_cli, run_in_process
+from ..conftest import clean_environ, invoke_cli, run_cli, run_in_process
 
 LANE = """
 [matrix]
@@ -78,7 +75,10 @@ def _dead_soon(pid: int) -> bool:
     return False
 
 
-SIZE = 60_000_000
+# 16 MB: 15 times a line's cap (LINE_CAP), far past every bound the prober keeps (a line held
+# whole, the head and tail, a carry), so flat memory and the streaming are what is tested.
+# 60 MB proved nothing more and cost 20 s of a 2-core machine.
+SIZE = 16_000_000
 
 
 @pytest.mark.parametrize("newlines", [True, False], ids=["lines", "one-line"])
@@ -121,35 +121,6 @@ def test_huge_output_streams_to_the_log_and_the_report_keeps_head_and_tail(
     assert SIZE - 128 * 1024 < left < SIZE
     junit = tmp_path / "junit.xml"
     assert not junit.exists()
-
-
-def test_a_secret_split_across_chunks_and_line_cuts_is_still_masked() -> None:
-    redactor = Redactor([SECRET])
-    for sep in ("-", "\n"):
-        count = 2200
-        stream = ("a" * 997 + sep + SECRET) * count  # 2.2 MB: a line cut twice
-        data = stream.encode()
-        for size in (13, 4093, 65536):
-            written = io.BytesIO()
-            output = LaneOutput(redactor, written)
-            for start in range(0, len(data), size):
-                output.feed(data[start : start + size])
-            output.finish()
-            text = written.getvalue().decode()
-            assert SECRET[:10] not in text
-            assert text.count(MASK) == count
-            assert len(text) == len(stream) - count * (len(SECRET) - len(MASK)) + 1
-    # The feed that makes a line overlong ends inside a secret: the cut must keep it whole.
-    for split in (1, 5, len(SECRET) - 1):
-        written = io.BytesIO()
-        output = LaneOutput(redactor, written)
-        output.feed(("a" * LINE_CAP + SECRET[:split]).encode())
-        output.feed((SECRET[split:] + "b" * 100).encode())
-        output.finish()
-        text = written.getvalue().decode()
-        assert SECRET not in text
-        assert text == "a" * LINE_CAP + MASK + "b" * 100 + "\n"
-    assert CARRY < LINE_CAP
 
 
 def test_a_setsid_child_holding_stdout_does_not_hold_the_lane(tmp_path: Path) -> None:
@@ -250,7 +221,7 @@ async def test_a_lane_inherits_no_token_unless_its_check_lists_it(tmp_path: Path
 
 def test_pass_env_with_a_bad_name_is_a_config_error(tmp_path: Path) -> None:
     config = hostile_lane(tmp_path, "print(1)", extra='pass_env = ["NOT A NAME"]')
-    result = run_cli("plan", "--config", str(config), env=clean_environ(), cwd=tmp_path)
+    result = invoke_cli("plan", "--config", str(config), env=clean_environ(), cwd=tmp_path)
     assert result.returncode == 2
     assert "pass_env" in result.stderr
     assert "expected a list of environment variable names" in result.stderr

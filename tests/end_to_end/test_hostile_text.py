@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import clean_environ, read_tsv, run_cli
+from ..conftest import clean_environ, invoke_cli, read_tsv
 from ..hostile import HOSTILE, RAW_CONTROLS, hostile_server
 
 # Any character that must never reach a file or a terminal raw (a newline between lines is ours).
@@ -70,7 +70,7 @@ def test_hostile_text_is_visible_text_in_every_output(tmp_path: Path) -> None:
     config = write_config(tmp_path)
     summary = tmp_path / "step-summary.md"
     with hostile_server() as url:
-        result = run_cli(
+        result = invoke_cli(
             "run",
             "--config",
             str(config),
@@ -222,6 +222,6 @@ def test_quick_shows_hostile_text_visibly(tmp_path: Path) -> None:
 def test_a_control_character_in_an_environment_value_is_exit_2_naming_it(
     tmp_path: Path, name: str, value: str, what: str
 ) -> None:
-    result = run_cli("plan", env=clean_environ(**{name: value}), cwd=tmp_path)
+    result = invoke_cli("plan", env=clean_environ(**{name: value}), cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr == f"cutover-probe: error: environment variable {name}: contains {what}\n"

@@ -14,7 +14,7 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from ..conftest import clean_environ, read_tsv, run_cli
+from ..conftest import clean_environ, invoke_cli, read_tsv
 from ..hostile import hostile_server
 
 # Quotes, a backslash, a double space, and characters URL-encoding and base64 rewrite; long, so
@@ -124,7 +124,7 @@ def test_no_spelling_of_a_secret_reaches_any_output(tmp_path: Path, log_format: 
     config.write_text(CONFIG)
     summary = tmp_path / "step-summary.md"
     with hostile_server(token=CONFIGURED, learned=LEARNED) as url:
-        result = run_cli(
+        result = invoke_cli(
             "run",
             "--config",
             str(config),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import textwrap
@@ -12,7 +13,7 @@ import pytest
 
 from cutover_probe.model import Status
 
-from ..conftest import Checkout, clean_environ, run_in_process
+from ..conftest import Checkout, clean_environ, invoke_cli, read_tsv, run_in_process
 
 LANE_CONFIG = """
 [matrix]
@@ -213,3 +214,55 @@ async def test_a_zombie_is_dead_no_grace_waited_and_no_false_kill_message(tmp_pa
     assert "zombie left" in outcome.evidence
     assert not any("ignored SIGTERM" in line for line in outcome.evidence), outcome.evidence
     assert outcome.duration_ms < 30_000  # the grace was not waited out
+
+
+def test_a_lane_that_cannot_start_is_a_failure_named_in_plan_and_run(tmp_path: Path) -> None:
+    not_a_checkout = tmp_path / "x"
+    not_a_checkout.mkdir()
+    environ = clean_environ(PATH=str(tmp_path / "empty-bin"))
+    args = ("--repo-root", str(not_a_checkout), "--only", "khala-contract-tests")
+    reason = (
+        f"cargo not on PATH; no apps/runtime/Cargo.toml under {not_a_checkout}: "
+        "is --repo-root the OpenAgents checkout?"
+    )
+
+    planned = invoke_cli("plan", *args, env=environ, cwd=tmp_path)
+    assert planned.returncode == 0, planned.stderr
+    line = next(x for x in planned.stdout.splitlines() if " khala-contract-tests " in x)
+    assert line.startswith("fail khala-contract-tests")
+    assert line.endswith(f"required cannot start: {reason}")
+    assert "1 required cannot start (a no-go in gating mode)" in planned.stdout
+
+    ran = invoke_cli("run", *args, env=environ, cwd=tmp_path)
+    assert ran.returncode == 1, ran.stderr
+    assert f"[failed] khala-contract-tests (required): {reason}" in ran.stdout
+    assert "internal error" not in ran.stdout + ran.stderr
+    reports = not_a_checkout / "docs" / "reports" / "rust-cutover-validation"
+    (report,) = reports.iterdir()
+    row = next(
+        r for r in read_tsv(report / "results.tsv") if r["check_id"] == "khala-contract-tests"
+    )
+    assert row["status"] == "failed"
+    checks = json.loads((report / "results.json").read_text())["checks"]
+    (khala,) = [c for c in checks if c["id"] == "khala-contract-tests"]
+    assert (khala["status"], khala["reason"]) == ("failed", reason)
+    assert f"FAILED: {reason}" in (report / row["log_path"]).read_text()
+
+
+def test_a_lane_whose_program_is_on_path_and_manifest_present_is_planned_to_run(
+    checkout: Checkout, tmp_path: Path
+) -> None:
+    environ = clean_environ(PATH=str(checkout.bin_dir))
+    planned = invoke_cli(
+        "plan",
+        "--repo-root",
+        str(checkout.root),
+        "--only",
+        "khala-contract-tests",
+        env=environ,
+        cwd=tmp_path,
+    )
+    assert planned.returncode == 0, planned.stderr
+    line = next(x for x in planned.stdout.splitlines() if " khala-contract-tests " in x)
+    assert line.startswith("run  khala-contract-tests")
+    assert "cannot start" not in planned.stdout

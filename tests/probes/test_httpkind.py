@@ -12,9 +12,8 @@ from cutover_probe.config import load_matrix
 from cutover_probe.errors import ConfigError
 from cutover_probe.fleet import ControlFaults, FleetSpec, FleetThread, serve_fleet
 from cutover_probe.model import Status
-from cutover_probe.stats import percentile
 
-from ..conftest import Checkout, fleet_environ, run_cli, run_in_process
+from ..conftest import Checkout, fleet_environ, invoke_cli, run_in_process
 
 HEADER = """
 [variables.FAIL_ON_REQUIRED_FAILURE]
@@ -208,7 +207,7 @@ def test_captured_value_flows_to_later_steps_and_stays_out_of_artifacts(
     out = tmp_path / "report"
     with FleetThread(FleetSpec()) as fleet:
         env = fleet_environ(fleet, checkout, OUTPUT_DIR=str(out))
-        result = run_cli(
+        result = invoke_cli(
             "run",
             "--verbose",
             "--config",
@@ -233,7 +232,9 @@ def test_public_capture_is_shown(checkout: Checkout, tmp_path: Path) -> None:
     out = tmp_path / "report"
     with FleetThread(FleetSpec()) as fleet:
         env = fleet_environ(fleet, checkout, OUTPUT_DIR=str(out))
-        result = run_cli("run", "--config", str(config(tmp_path, flow)), env=env, cwd=checkout.root)
+        result = invoke_cli(
+            "run", "--config", str(config(tmp_path, flow)), env=env, cwd=checkout.root
+        )
     assert result.returncode == 0
     assert "[REDACTED]" not in (out / "logs" / "runs.log").read_text()
 
@@ -305,17 +306,6 @@ def test_bad_steps_are_config_errors_naming_the_key(
     assert problem in caught.value.problem
 
 
-def test_percentiles_by_nearest_rank_on_known_samples() -> None:
-    samples = [float(n) for n in range(1, 21)]  # 1..20
-    assert percentile(samples, 50) == 10
-    assert percentile(samples, 95) == 19
-    assert percentile(samples, 100) == 20
-    assert percentile([7.0], 95) == 7
-    assert percentile([5.0, 1.0, 3.0], 50) == 3
-    with pytest.raises(ValueError, match="no samples"):
-        percentile([], 50)
-
-
 SAMPLED = """
 [[checks]]
 id = "lane"
@@ -370,7 +360,7 @@ def test_results_json_carries_step_measures(checkout: Checkout, tmp_path: Path) 
     with FleetThread(FleetSpec()) as fleet:
         env = fleet_environ(fleet, checkout, OUTPUT_DIR=str(out))
         lane = config(tmp_path, SAMPLED.replace("BUDGET", "5000"))
-        assert run_cli("run", "--config", str(lane), env=env, cwd=checkout.root).returncode == 0
+        assert invoke_cli("run", "--config", str(lane), env=env, cwd=checkout.root).returncode == 0
     details = json.loads((out / "results.json").read_text())["checks"][0]["details"]
     assert set(details["steps"]["health"]["ttfb_ms"]) == {"p50", "p90", "p95", "p99", "max"}
 

@@ -18,7 +18,7 @@ from cutover_probe.fleet import (
 )
 from cutover_probe.model import Outcome, Status
 
-from ..conftest import Checkout, fleet_environ, read_tsv, run_cli, run_in_process
+from ..conftest import Checkout, fleet_environ, invoke_cli, read_tsv, run_cli, run_in_process
 
 HTMX = ("control-staging-htmx-perf", "control-prod-htmx-perf")
 STEPS = (
@@ -147,11 +147,12 @@ def test_default_run_keeps_the_seeds_twelve_rows(checkout: Checkout, tmp_path: P
     with FleetThread(FleetSpec()) as fleet:
         out = tmp_path / "default"
         env = fleet_environ(fleet, checkout, OUTPUT_DIR=str(out))
-        assert run_cli("run", env=env, cwd=checkout.root).returncode == 0
+        assert invoke_cli("run", env=env, cwd=checkout.root).returncode == 0
         on = tmp_path / "on"
         env = fleet_environ(
             fleet, checkout, OUTPUT_DIR=str(on), RUN_HTMX_PERF_CHECKS="1", RUN_PARITY_CHECK="1"
         )
+        # The HTMX lanes have time budgets: the run gets a process of its own, as in CI.
         result = run_cli("run", env=env, cwd=checkout.root)
     assert result.returncode == 0, result.stdout
     assert len(read_tsv(out / "results.tsv")) == 12

@@ -1,0 +1,93 @@
+"""`cutover-probe merge`: shards joined into the report a whole run writes, and the shards it
+refuses."""
+
+from __future__ import annotations
+
+import io
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from cutover_probe.fleet import SCENARIOS, FleetSpec, FleetThread, serve_fleet
+from cutover_probe.workflow import Outputs, merge_reports
+
+from ..conftest import Checkout, clean_environ, fleet_environ, invoke_cli, read_tsv
+from ..test_ci import _run
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("count", [1, 2, 3, 5, 13, 20])
+async def test_merged_shards_equal_a_whole_run_byte_for_byte(
+    checkout: Checkout, tmp_path: Path, count: int
+) -> None:
+    spec = SCENARIOS["stale-cache"].spec  # a NO-GO, so the gate of the merge is exercised
+    async with serve_fleet(spec) as fleet:
+        environ = fleet_environ(fleet, checkout, RUN_HTMX_PERF_CHECKS="1")
+        whole = await _run(environ, checkout, tmp_path / "whole", None)
+        parts = []
+        for k in range(1, count + 1):
+            parts.append(tmp_path / f"shard-{k}")
+            await _run(environ, checkout, parts[-1], (k, count))
+    sizes = [len(read_tsv(p / "results.tsv")) for p in parts]
+    assert sum(sizes) == 14
+    merged = merge_reports(parts[::-1], tmp_path / "merged", Outputs(), {}, out=io.StringIO())
+    assert (tmp_path / "merged" / "results.tsv").read_bytes() == (
+        tmp_path / "whole" / "results.tsv"
+    ).read_bytes()
+    assert merged["verdict"]["label"] == whole.verdict.label == "NO-GO"
+    assert merged["verdict"]["counts"] == whole.document["verdict"]["counts"]
+    for check in merged["checks"]:
+        assert (tmp_path / "merged" / check["log_path"]).is_file()
+
+
+def test_merge_refuses_missing_and_duplicated_shards(checkout: Checkout, tmp_path: Path) -> None:
+    with FleetThread(FleetSpec()) as fleet:
+        env = fleet_environ(fleet, checkout)
+        for k in (1, 2, 3):
+            invoke_cli(
+                "run",
+                "--quiet",
+                "--shard",
+                f"{k}/3",
+                env={**env, "OUTPUT_DIR": str(tmp_path / f"s{k}")},
+                cwd=checkout.root,
+            )
+    missing = invoke_cli(
+        "merge",
+        "--output-dir",
+        str(tmp_path / "m1"),
+        str(tmp_path / "s1"),
+        str(tmp_path / "s3"),
+        env=clean_environ(),
+        cwd=tmp_path,
+    )
+    assert missing.returncode == 2
+    assert "missing shard 2/3" in missing.stderr
+    twice = invoke_cli(
+        "merge",
+        "--output-dir",
+        str(tmp_path / "m2"),
+        str(tmp_path / "s1"),
+        str(tmp_path / "s2"),
+        str(tmp_path / "s2"),
+        env=clean_environ(),
+        cwd=tmp_path,
+    )
+    assert twice.returncode == 2
+    assert "shard 2/3 given twice" in twice.stderr
+    ok = invoke_cli(
+        "merge",
+        "--output-dir",
+        str(tmp_path / "m3"),
+        "--junit",
+        str(tmp_path / "j.xml"),
+        str(tmp_path / "s3"),
+        str(tmp_path / "s1"),
+        str(tmp_path / "s2"),
+        env=clean_environ(),
+        cwd=tmp_path,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "[matrix] verdict: GO" in ok.stdout
+    assert len(list(ET.parse(tmp_path / "j.xml").getroot().iter("testcase"))) == 12
