@@ -7,7 +7,6 @@ check existed before; this is it.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -17,12 +16,13 @@ import anyio
 
 from cutover_probe.probes.context import ProbeContext
 from cutover_probe.probes.google import gcloud
+from cutover_probe.probes.google.workers import built_once
 from cutover_probe.probes.rules import verdict
 
 STAMP = "%Y%m%dT%H%M%SZ"
 
 
-@functools.lru_cache(maxsize=8)
+@built_once
 def _client(target: gcloud.Endpoint, project: str) -> Any:
     storage = gcloud.library("google.cloud.storage")
     creds = gcloud.credentials(target)

@@ -8,7 +8,6 @@ bound of its own, the client silently adds one of 24 hours, far wider than the 1
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from cutover_probe.durations import format_duration, parse_duration
 from cutover_probe.errors import AssertionFailed
 from cutover_probe.probes.context import ProbeContext
 from cutover_probe.probes.google import gcloud
+from cutover_probe.probes.google.workers import built_once
 
 MESSAGE_WIDTH = 200
 
@@ -55,7 +55,7 @@ def first_line(payload: Any, redact: Callable[[str], str] = str) -> str:
     return line if len(line) <= MESSAGE_WIDTH else line[: MESSAGE_WIDTH - 1] + "…"
 
 
-@functools.lru_cache(maxsize=8)
+@built_once
 def _client(target: gcloud.Endpoint, project: str) -> Any:
     """One client per endpoint and project for the run, shared by the probes' threads."""
     cloud_logging = gcloud.library("google.cloud.logging")

@@ -7,20 +7,20 @@ runbook's definition of healthy. Independent API calls run at once, each in a wo
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from cutover_probe.probes.context import ProbeContext
 from cutover_probe.probes.google import gcloud
+from cutover_probe.probes.google.workers import built_once
 from cutover_probe.probes.rules import verdict
 
 SUCCEEDED = 4  # google.cloud.run_v2.Condition.State.CONDITION_SUCCEEDED
 EXECUTION_DONE_TYPES = ("Completed", "Succeeded")
 
 
-@functools.lru_cache(maxsize=8)
+@built_once
 def _clients(target: gcloud.Endpoint) -> Any:
     """One set of clients per endpoint for the whole run: building them (transport, credentials)
     costs more than a call, and they are safe to share between threads."""

@@ -27,6 +27,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -37,7 +38,6 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import anyio
-import anyio.from_thread
 from anyio.lowlevel import RunVar, current_token
 
 from cutover_probe.errors import CheckFailed, ConnectFailed, ProbeTimeout
@@ -81,6 +81,7 @@ MAX_REQUESTS = 100
 _ABANDON_GRACE_S = 0.5
 # Google calls wait on the network in threads; a limit keeps a hundred environments' calls from
 # starting a thousand threads at once.
+MAX_CONCURRENT_CALLS = 128
 _THREADS: RunVar[anyio.CapacityLimiter] = RunVar("cutover_probe_google_threads")
 
 
@@ -89,7 +90,7 @@ def _threads() -> anyio.CapacityLimiter:
     try:
         return _THREADS.get()
     except LookupError:
-        limiter = anyio.CapacityLimiter(128)
+        limiter = anyio.CapacityLimiter(MAX_CONCURRENT_CALLS)
         _THREADS.set(limiter)
         return limiter
 
@@ -180,7 +181,7 @@ def current_budget() -> Budget | None:
 
 
 async def in_thread(function: Callable[[], T], budget: Budget | None = None) -> T:
-    """Run a blocking function in a daemon thread of its own and wait for its result.
+    """Run a blocking function in a daemon thread (a pooled one, workers.py) and wait for it.
 
     Not anyio's worker threads: the interpreter joins those at exit, so a call blocked in a
     socket read would hold the process after the report is written, and Ctrl-C with it. A
@@ -188,6 +189,8 @@ async def in_thread(function: Callable[[], T], budget: Budget | None = None) -> 
     next step fails and its socket is shut); without a budget the function runs to its end.
     """
     async with _threads():
+        import anyio.from_thread  # here, not at the top: `plan` imports this module (~20 ms)
+
         token = current_token()
         done = anyio.Event()
         outcome: dict[str, Any] = {}
@@ -204,7 +207,9 @@ async def in_thread(function: Callable[[], T], budget: Budget | None = None) -> 
                 with contextlib.suppress(Exception):
                     anyio.from_thread.run_sync(done.set, token=token)
 
-        threading.Thread(target=work, name="cutover-probe google call", daemon=True).start()
+        from cutover_probe.probes.google.workers import WORKERS
+
+        WORKERS.submit(work)  # a daemon thread, kept for the next call (workers.py)
         try:
             if budget is None:
                 await done.wait()
@@ -225,7 +230,15 @@ async def in_thread(function: Callable[[], T], budget: Budget | None = None) -> 
 
 
 def library(name: str) -> Any:
-    """Import one of Google's modules (or requests), serialised with every other such import."""
+    """Import one of Google's modules (or requests), serialised with every other such import.
+
+    A module already imported is returned without the lock: run_v2's import holds it for
+    ~0.5 s of CPU, and a domain mapping read that needed only what was long loaded waited
+    behind it. One still being imported by another thread (``__spec__._initializing``, set by
+    Python's import system while the module's code runs) takes the lock like a new one."""
+    module = sys.modules.get(name)
+    if module is not None and not getattr(module.__spec__, "_initializing", True):
+        return module
     with _IMPORTS:
         return importlib.import_module(name)
 
@@ -506,7 +519,19 @@ def _budget_s(ctx: ProbeContext) -> float:
 
 
 def _api_exceptions() -> Any:
+    # What every call needs, imported at the first call before any client library, so the
+    # calls that need no more (the domain mapping reads) never wait behind run_v2's import.
+    for name in BASE_LIBRARIES:
+        library(name)
     return library("google.api_core.exceptions")
+
+
+BASE_LIBRARIES = (
+    "google.api_core.exceptions",
+    "requests",
+    "google.auth.transport.requests",
+    "cutover_probe.probes.google.googlehttp",
+)
 
 
 def _transport_failure(
