@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import ssl
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from cutover_probe import diagnostics, interrupts
+from cutover_probe import diagnostics, interrupts, lag
 from cutover_probe.durations import format_duration
 from cutover_probe.errors import CheckFailed, UsageError
 from cutover_probe.model import Outcome, PlannedCheck, Status
@@ -27,7 +26,9 @@ from cutover_probe.planning import Plan
 from cutover_probe.probes import KINDS
 from cutover_probe.probes.context import ProbeContext
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # ssl is imported when a trust store is built: `plan` needs none
+    import ssl
+
     import aiohttp
 
     from cutover_probe.probes.google.domains import PlannedDomain
@@ -125,6 +126,7 @@ async def execute(
             await stack.enter_async_context(interrupts.watching())
             stack.enter_context(interrupts.cancelling(interrupt))
         session = await stack.enter_async_context(session_cm)
+        await stack.enter_async_context(lag.monitored(environ))  # off unless asked (lag.py)
         with checks_scope:
             async with anyio.create_task_group() as checks:
                 for position, domain in enumerate(plan.domains):
@@ -282,6 +284,8 @@ def trust_store(settings: RunSettings) -> ssl.SSLContext:
 def _trust_store(ca_bundle: Path | None) -> ssl.SSLContext:
     # Cached: the workflow checks the bundle before anything runs, the engine then uses it;
     # loading the system's CA store twice costs tens of milliseconds.
+    import ssl
+
     context = ssl.create_default_context()
     if ca_bundle is not None:
         try:
