@@ -20,6 +20,24 @@ from cutover_probe.probes import KINDS, Param
 
 VARIABLE_TYPES = ("url", "string", "secret", "flag", "path")
 BUILTIN_VARIABLES = ("REPO_ROOT",)
+# The engine's own variables: every matrix has them; one may redeclare them to change a default
+# or a description, never to change what they are.
+ENGINE_VARIABLES = (
+    Variable(
+        name="FAIL_ON_REQUIRED_FAILURE",
+        default="1",
+        type="flag",
+        description="1: exit 1 on a no-go (release gating); 0: baseline capture, exit 0",
+        in_summary=False,
+    ),
+    Variable(
+        name="OUTPUT_DIR",
+        default="",
+        type="path",
+        description="report directory (default <repo>/<report_root>/<UTC timestamp>)",
+        in_summary=False,
+    ),
+)
 REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 CHECK_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -181,11 +199,10 @@ def _parse_variables(raw: Any, source: str) -> dict[str, Variable]:
             description=_string(spec.get("description", ""), source, f"{key}.description"),
             in_summary=in_summary,
         )
-    for required in ("OUTPUT_DIR", "FAIL_ON_REQUIRED_FAILURE"):
-        if required not in variables:
-            raise ConfigError(source, f"variables.{required}", "missing: the gate needs it")
-    if variables["FAIL_ON_REQUIRED_FAILURE"].type != "flag":
-        raise ConfigError(source, "variables.FAIL_ON_REQUIRED_FAILURE.type", 'must be "flag"')
+    for engine in ENGINE_VARIABLES:
+        declared = variables.setdefault(engine.name, engine)
+        if declared.type != engine.type:
+            raise ConfigError(source, f"variables.{engine.name}.type", f'must be "{engine.type}"')
     return variables
 
 
