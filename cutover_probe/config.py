@@ -17,6 +17,7 @@ from cutover_probe.durations import parse_duration
 from cutover_probe.errors import ConfigError
 from cutover_probe.model import Check, DomainMapping, Matrix, Variable
 from cutover_probe.probes import KINDS, Param
+from cutover_probe.probes.schema import NESTED_TYPES
 
 VARIABLE_TYPES = ("url", "string", "secret", "flag", "path")
 BUILTIN_VARIABLES = ("REPO_ROOT",)
@@ -255,22 +256,28 @@ def _parse_check(
             deadline = parse_duration(table["deadline"])
         except ValueError as exc:
             raise ConfigError(source, f"{key}.deadline", str(exc)) from None
+    schema = kind.schema
     params: dict[str, Any] = {}
+    parsed: dict[str, Any] = {}
     for name, value in table.items():
         if name in CHECK_KEYS:
             continue
-        spec = kind.params.get(name)
+        spec = schema.get(name)
         if spec is None:
-            known = ", ".join(sorted(CHECK_KEYS | set(kind.params)))
+            known = ", ".join(sorted(CHECK_KEYS | set(schema)))
             raise ConfigError(
                 source, f"{key}.{name}", f"unknown key for kind {kind.name!r} (known: {known})"
             )
-        params[name] = _check_param(value, spec, variables, source, f"{key}.{name}", base_dir)
-    for name, spec in kind.params.items():
+        params[name] = _check_param(
+            value, spec, variables, source, f"{key}.{name}", base_dir, parsed, name
+        )
+    for name, spec in schema.items():
         if name not in params:
             if spec.required:
                 raise ConfigError(source, f"{key}.{name}", f"missing: kind {kind.name} needs it")
-            params[name] = spec.default
+            params[name] = _check_param(
+                spec.default, spec, variables, source, f"{key}.{name}", base_dir, parsed, name
+            )
     return Check(
         id=check_id,
         kind=kind.name,
@@ -282,6 +289,7 @@ def _parse_check(
         requires_set=tuple(requires_set),
         deadline_s=deadline,
         listed_when_off=listed_when_off,
+        parsed=parsed,
     )
 
 
@@ -292,18 +300,21 @@ def _check_param(
     source: str,
     key: str,
     base_dir: Path,
+    parsed: dict[str, Any],
+    name: str,
 ) -> Any:
-    if spec.type in ("steps", "budgets", "comparisons"):
+    """The TOML value, checked; what needs parsing is parsed here, once, into ``parsed[name]``."""
+    if spec.type in NESTED_TYPES:
         from cutover_probe.probes import httpspec
 
         _check_nested_references(value, variables, source, key)
         try:
             if spec.type == "steps":
-                httpspec.parse_steps(value, "")
+                parsed[name] = httpspec.parse_steps(value, "")
             elif spec.type == "comparisons":
-                httpspec.parse_comparisons(value, "")
+                parsed[name] = httpspec.parse_comparisons(value, "")
             else:
-                httpspec.parse_budgets(value, "")
+                parsed[name] = httpspec.parse_budgets(value, "")
         except httpspec.SpecError as exc:
             raise ConfigError(source, f"{key}{exc.key}", exc.problem) from None
         return value
@@ -351,7 +362,7 @@ def _check_param(
             _check_references(value, spec, variables, source, key)
             return value
         try:
-            parse_duration(value)
+            parsed[name] = parse_duration(value)
         except ValueError as exc:
             raise ConfigError(source, key, str(exc)) from None
         return value

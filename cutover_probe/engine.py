@@ -223,7 +223,7 @@ async def _run_check(
     status, reason = Status.FAILED, ""
     try:
         with anyio.fail_after(deadline):
-            note = await kind.load()(ctx, planned.params)
+            note = await kind.run(ctx, planned.params)
         status, reason = Status.PASSED, note or ""
         if ctx.details.get("retried"):
             retried = "passed only on a retry: " + ", ".join(ctx.details["retried"])

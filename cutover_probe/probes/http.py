@@ -15,16 +15,19 @@ import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import aiohttp
 import anyio
 
 from cutover_probe.errors import AssertionFailed, CheckFailed, ConnectFailed, ProbeTimeout
 from cutover_probe.probes.context import ProbeContext
 from cutover_probe.probes.proxy import proxy_for
 from cutover_probe.secrets import Secret
+
+if TYPE_CHECKING:
+    # Imported where requests are made, so that the kind registry (and `plan`) stays cheap.
+    import aiohttp
 
 
 @dataclass(frozen=True)
@@ -224,6 +227,8 @@ async def _fetch_once(
 ) -> Response:
     if ctx.session is None:
         raise CheckFailed("internal: no HTTP session for an HTTP probe")
+    import aiohttp  # already loaded: the engine opened the session
+
     send_headers = dict(headers or {})
     if token:
         send_headers["Authorization"] = f"Bearer {token.reveal()}"
@@ -250,7 +255,7 @@ async def _fetch_once(
                 allow_redirects=False,
                 # The request's time is `wait.scope`'s: it starts once a pooled connection is
                 # ours, so queueing behind the per-host limit does not eat it.
-                timeout=NO_AIOHTTP_TIMEOUT,
+                timeout=aiohttp.ClientTimeout(total=None, connect=None, sock_connect=None),
                 trace_request_ctx=wait,
                 proxy=proxy.url if proxy else None,
                 proxy_headers={"Proxy-Authorization": proxy.authorization}
@@ -294,7 +299,6 @@ async def _fetch_once(
 # rather than "deadline exceeded".
 POOL_WAIT_S = 60.0
 POOL_MARGIN_S = 0.25
-NO_AIOHTTP_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=None, sock_connect=None)
 
 
 def _pool_deadline(ctx: ProbeContext, started: float) -> float:
@@ -338,6 +342,7 @@ class ConnectionWait:
 def connection_trace() -> aiohttp.TraceConfig:
     """The session's trace config that tells each request's `ConnectionWait` when it queued for a
     pooled connection and when it got one."""
+    import aiohttp
 
     def hook(method: str) -> Any:
         async def on_event(_session: Any, trace: Any, _params: Any) -> None:
@@ -417,6 +422,8 @@ def describe_certificate_error(error: Exception) -> str:
 
 def describe_client_error(exc: aiohttp.ClientError) -> str:
     """aiohttp's exception, as a cause a person recognises."""
+    import aiohttp
+
     if isinstance(exc, aiohttp.ClientProxyConnectionError):
         return f"cannot connect to the proxy {exc.host}:{exc.port} ({exc.os_error.strerror})"
     if isinstance(exc, aiohttp.ClientHttpProxyError):
