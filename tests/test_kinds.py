@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import socket
 import subprocess
 import sys
 import typing
@@ -22,7 +23,7 @@ from cutover_probe.probes import KINDS, Kind, Param
 from cutover_probe.probes.httpspec import Budgets, Comparison, Step
 from cutover_probe.secrets import Secret
 
-from .conftest import clean_environ
+from .conftest import clean_environ, run_cli
 
 HEADER = '[variables.TOKEN]\ntype = "secret"\n'
 
@@ -161,3 +162,29 @@ def test_loading_the_registry_and_planning_import_no_network_library() -> None:
         check=True,
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_quick_asks_the_services_the_matrix_names(tmp_path: Path) -> None:
+    """No fixed *_BASE_URL names: a matrix with its own variables gets its own rows."""
+    with socket.socket() as closed:  # a port nothing listens on: connection refused
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    text = (
+        '[variables.API_URL]\ntype = "url"\n'
+        '[variables.WORKER_URL]\ntype = "url"\n'
+        '[[checks]]\nid = "api-staging-smoke"\nkind = "control-smoke"\n'
+        'environment = "staging"\nbase_url = "${API_URL}"\n'
+        '[[checks]]\nid = "worker-staging-smoke"\nkind = "runtime-smoke"\n'
+        'environment = "staging"\nbase_url = "${WORKER_URL}"\n'
+    )
+    result = run_cli(
+        "quick",
+        "--config",
+        str(write(tmp_path, text)),
+        env=clean_environ(API_URL=f"http://127.0.0.1:{port}"),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1, result.stderr
+    rows = [line.split()[:2] for line in result.stdout.splitlines()[1:3]]
+    assert rows == [["api-staging", "NO"], ["worker-staging", "-"]]
+    assert "not ready: api-staging" in result.stdout
