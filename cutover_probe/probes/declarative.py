@@ -8,7 +8,6 @@ the reason column alone tells the story. Captured values are secrets unless mark
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -188,6 +187,8 @@ def _capture(ctx: ProbeContext, capture: Capture, response: Response) -> str | N
 
 
 def load_baseline(path: str) -> dict[str, dict[str, float]]:
+    import csv  # only lanes with a baseline need it; `plan` imports this module
+
     rows: dict[str, dict[str, float]] = {}
     try:
         text = Path(path).read_text(encoding="utf-8")

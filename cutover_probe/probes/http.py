@@ -8,7 +8,6 @@ must never travel to a host it was not meant for.
 
 from __future__ import annotations
 
-import email.utils
 import errno
 import json
 import ssl
@@ -206,6 +205,8 @@ def retry_after(response: Response) -> float | None:
     try:
         seconds = float(value)
     except ValueError:
+        import email.utils  # rare: an HTTP date; not worth a cost at start-up
+
         try:
             when = email.utils.parsedate_to_datetime(value)
         except (TypeError, ValueError):
