@@ -446,6 +446,12 @@ def render_summary(doc: Document) -> str:
     if failed:
         out += ["", "## Failures", ""]
         out += [f"- {c['id']} ({required_label(c)}): {cell(c['reason'])}" for c in failed]
+    from cutover_probe.probes.google.permissions import missing
+
+    denied, grant = missing(doc["checks"])
+    if denied:
+        out += ["", "## Permissions missing", "", f"- {cell(', '.join(denied))}"]
+        out += [f"- grant with: {cell(line)}" for line in grant]
     out += ["", "## Commands", ""]
     out += [f"- {check['id']}: {cell(check['command'])}" for check in doc["checks"]]
     return "\n".join(out) + "\n"

@@ -241,6 +241,11 @@ def tell(console: Console, doc: Document, report: Report | None, wall_s: float |
         f"[matrix] verdict{part}: {verdict['label']} (overall {verdict['overall']}: "
         f"{verdict['why']})"
     )
+    from cutover_probe.probes.google.permissions import missing, reason
+
+    denied, grant = missing(doc["checks"])
+    if denied:
+        console.say(f"[matrix] {reason(denied, grant, 'permissions missing')}")
     if report is not None:
         console.say(f"[matrix] results: {report.results_tsv}")
         console.say(f"[matrix] summary: {report.summary_md}")

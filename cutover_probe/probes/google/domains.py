@@ -127,6 +127,7 @@ async def collect(ctx: ProbeContext, domain: PlannedDomain) -> dict[str, Any]:
             f"get domain mapping {domain.domain}",
             "run.domainmappings.get",
             lambda: _read(target, domain),
+            scope=f"projects/{domain.project}",
         )
     except CheckFailed as exc:
         return not_read(domain, str(exc))
