@@ -448,7 +448,7 @@ def render_summary(doc: Document) -> str:
         out += [f"- {c['id']} ({required_label(c)}): {cell(c['reason'])}" for c in failed]
     from cutover_probe.probes.google.permissions import missing
 
-    denied, grant = missing(doc["checks"])
+    denied, grant = missing(doc["checks"], doc["domain_mappings"])
     if denied:
         out += ["", "## Permissions missing", "", f"- {cell(', '.join(denied))}"]
         out += [f"- grant with: {cell(line)}" for line in grant]

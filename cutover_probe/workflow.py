@@ -243,7 +243,7 @@ def tell(console: Console, doc: Document, report: Report | None, wall_s: float |
     )
     from cutover_probe.probes.google.permissions import missing, reason
 
-    denied, grant = missing(doc["checks"])
+    denied, grant = missing(doc["checks"], doc.get("domain_mappings") or ())
     if denied:
         console.say(f"[matrix] {reason(denied, grant, 'permissions missing')}")
     if report is not None:

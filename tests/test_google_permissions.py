@@ -86,8 +86,9 @@ def test_summary_and_end_of_run_line_carry_the_union_once(checkout: Checkout) ->
     )
     union = [line for line in ran.stdout.splitlines() if "permissions missing" in line]
     assert union == [
-        "[matrix] permissions missing: logging.logEntries.list, run.executions.list, "
-        "run.jobs.get, run.revisions.list, run.services.get, storage.objects.list; grant with: "
+        "[matrix] permissions missing: logging.logEntries.list, run.domainmappings.get, "
+        "run.executions.list, run.jobs.get, run.revisions.list, run.services.get, "
+        "storage.objects.list; grant with: "
         "gcloud projects add-iam-policy-binding openagentsgemini --member=MEMBER "
         "--role=roles/logging.viewer; "
         "gcloud projects add-iam-policy-binding openagentsgemini --member=MEMBER "
@@ -98,8 +99,9 @@ def test_summary_and_end_of_run_line_carry_the_union_once(checkout: Checkout) ->
     summary = (out / "SUMMARY.md").read_text()
     section = summary.split("## Permissions missing\n\n", 1)[1].split("\n\n", 1)[0]
     assert section.splitlines() == [
-        "- logging.logEntries.list, run.executions.list, run.jobs.get, run.revisions.list, "
-        "run.services.get, storage.objects.list",
+        # The domain mapping reads' 403s (evidence, not checks) are part of the run's union.
+        "- logging.logEntries.list, run.domainmappings.get, run.executions.list, run.jobs.get, "
+        "run.revisions.list, run.services.get, storage.objects.list",
         "- grant with: gcloud projects add-iam-policy-binding openagentsgemini --member=MEMBER "
         "--role=roles/logging.viewer",
         "- grant with: gcloud projects add-iam-policy-binding openagentsgemini --member=MEMBER "

@@ -138,9 +138,21 @@ def check_reason(details: Mapping[str, Any]) -> str:
     return reason(permissions, grant)
 
 
-def missing(checks: Iterable[Mapping[str, Any]]) -> tuple[list[str], list[str]]:
-    """The run's union over its checks (results.json's ``checks``): (permissions, commands),
-    each sorted with no repeats. Read defensively: the document may come from disk."""
+def as_fields(details: Mapping[str, Any]) -> dict[str, str]:
+    """A domain mapping record's share of the union: its fields are all strings, so the
+    permissions are joined by ``, `` and the commands by ``; `` (neither holds those)."""
+    permissions, grant = _read(details.get(DETAILS_KEY))
+    if not permissions:
+        return {}
+    return {DETAILS_KEY: ", ".join(permissions), "grant": "; ".join(grant)}
+
+
+def missing(
+    checks: Iterable[Mapping[str, Any]], domains: Iterable[Mapping[str, Any]] = ()
+) -> tuple[list[str], list[str]]:
+    """The run's union over its checks and domain mapping reads (results.json's ``checks`` and
+    ``domain_mappings``): (permissions, commands), each sorted with no repeats. Read
+    defensively: the document may come from disk."""
     permissions: set[str] = set()
     grant: set[str] = set()
     for check in checks:
@@ -148,6 +160,11 @@ def missing(checks: Iterable[Mapping[str, Any]]) -> tuple[list[str], list[str]]:
         found = _read(details.get(DETAILS_KEY) if isinstance(details, Mapping) else None)
         permissions.update(found[0])
         grant.update(found[1])
+    for domain in domains:
+        for key, into, separator in ((DETAILS_KEY, permissions, ", "), ("grant", grant, "; ")):
+            value = domain.get(key)
+            if isinstance(value, str):
+                into.update(part for part in value.split(separator) if part)
     return sorted(permissions), sorted(grant)
 
 
