@@ -194,6 +194,18 @@ def check_outputs(outputs: Outputs) -> None:
             ) from None
 
 
+def tell_permissions(console: Console, doc: Document) -> None:
+    """The run's denied Google permissions, once, and the commands granting them, whole (a
+    command cut to fit a line cannot be pasted), just before the verdict line."""
+    from cutover_probe.probes.google.permissions import missing
+
+    denied, grant = missing(doc["checks"], doc.get("domain_mappings") or ())
+    if denied:
+        console.say(f"[matrix] permissions missing: {', '.join(denied)}")
+    for line in grant:
+        console.say(f"[matrix] grant with: {line}")
+
+
 def _is_fifo(path: Path) -> bool:
     try:
         return stat.S_ISFIFO(path.stat().st_mode)
@@ -235,17 +247,13 @@ def write_ci_outputs(doc: Document, outputs: Outputs, redact: Redactor) -> list[
 
 def tell(console: Console, doc: Document, report: Report | None, wall_s: float | None) -> None:
     verdict = doc["verdict"]
+    tell_permissions(console, doc)
     shard = doc.get("shard")
     part = f" for shard {shard['index']}/{shard['count']}" if shard else ""
     console.say(
         f"[matrix] verdict{part}: {verdict['label']} (overall {verdict['overall']}: "
         f"{verdict['why']})"
     )
-    from cutover_probe.probes.google.permissions import missing, reason
-
-    denied, grant = missing(doc["checks"], doc.get("domain_mappings") or ())
-    if denied:
-        console.say(f"[matrix] {reason(denied, grant, 'permissions missing')}")
     if report is not None:
         console.say(f"[matrix] results: {report.results_tsv}")
         console.say(f"[matrix] summary: {report.summary_md}")

@@ -21,12 +21,14 @@ from .test_google_lanes import outcomes_with
 from .test_true_verdicts import GCLOUD_TOKEN, gcloud_environ, stub_gcloud
 
 DRIFT_REASON = (
-    "permission denied: run.executions.list, run.jobs.get, run.services.get; grant with: "
-    "gcloud projects add-iam-policy-binding openagentsgemini --member=MEMBER "
-    "--role=roles/run.viewer"
+    "permission denied: run.executions.list, run.jobs.get, run.services.get; "
+    "grant roles/run.viewer on project openagentsgemini"
 )
 CANARY_REASON = (
-    "permission denied: run.revisions.list, run.services.get; grant with: "
+    "permission denied: run.revisions.list, run.services.get; "
+    "grant roles/run.viewer on project openagentsgemini"
+)
+RUN_GRANT = (
     "gcloud projects add-iam-policy-binding openagentsgemini --member=MEMBER "
     "--role=roles/run.viewer"
 )
@@ -46,19 +48,21 @@ async def test_google_denied_gives_the_same_complete_reason_on_five_runs(
         drift = outcomes["runtime-migration-drift"]
         assert drift.details["permissions_denied"] == {
             "permissions": ["run.executions.list", "run.jobs.get", "run.services.get"],
-            "grant": [
-                "gcloud projects add-iam-policy-binding openagentsgemini --member=MEMBER "
-                "--role=roles/run.viewer"
-            ],
+            "roles": ["roles/run.viewer on project openagentsgemini"],
+            "grant": [RUN_GRANT],
         }
-        # Each denied call is in the evidence, which keeps the request line.
-        assert "get job runtime-migrate: permission run.jobs.get denied" in drift.evidence
+        # Each denied call is in the evidence, with the command that grants its permission.
+        assert (
+            f"get job runtime-migrate: permission run.jobs.get denied; grant with: {RUN_GRANT}"
+            in drift.evidence
+        )
         assert outcomes["control-error-log-probe"].status is Status.PASSED
     assert seen == {
         "runtime-migration-drift": {DRIFT_REASON},
         "control-canary-status": {CANARY_REASON},
     }
     for reason in (DRIFT_REASON, CANARY_REASON):
+        assert len(reason) <= 160  # one line that fits: the whole command is elsewhere
         for noise in NOISE:
             assert noise not in reason
 
@@ -75,27 +79,28 @@ def test_summary_and_end_of_run_line_carry_the_union_once(checkout: Checkout) ->
     rows = {line.split(" ", 2)[1]: line for line in ran.stdout.splitlines() if line.startswith("[")}
     logging_line = rows["control-error-log-probe"]
     assert logging_line.endswith(
-        "permission denied: logging.logEntries.list; grant with: gcloud projects "
-        "add-iam-policy-binding openagentsgemini --member=MEMBER --role=roles/logging.viewer"
+        "permission denied: logging.logEntries.list; "
+        "grant roles/logging.viewer on project openagentsgemini"
     )
     # Every database's list is denied; the reason names the permission once, on the bucket.
     assert rows["laravel-backup-freshness"].endswith(
-        "permission denied: storage.objects.list; grant with: gcloud storage buckets "
-        "add-iam-policy-binding gs://openagentsgemini_cloudbuild --member=MEMBER "
-        "--role=roles/storage.objectViewer"
+        "permission denied: storage.objects.list; "
+        "grant roles/storage.objectViewer on gs://openagentsgemini_cloudbuild"
     )
-    union = [line for line in ran.stdout.splitlines() if "permissions missing" in line]
-    assert union == [
+    lines = ran.stdout.splitlines()
+    verdict = next(i for i, line in enumerate(lines) if line.startswith("[matrix] verdict"))
+    # The union once, each command whole on its line, just before the verdict.
+    assert lines[verdict - 4 : verdict] == [
         "[matrix] permissions missing: logging.logEntries.list, run.domainmappings.get, "
         "run.executions.list, run.jobs.get, run.revisions.list, run.services.get, "
-        "storage.objects.list; grant with: "
-        "gcloud projects add-iam-policy-binding openagentsgemini --member=MEMBER "
-        "--role=roles/logging.viewer; "
-        "gcloud projects add-iam-policy-binding openagentsgemini --member=MEMBER "
-        "--role=roles/run.viewer; "
-        "gcloud storage buckets add-iam-policy-binding gs://openagentsgemini_cloudbuild "
-        "--member=MEMBER --role=roles/storage.objectViewer"
+        "storage.objects.list",
+        "[matrix] grant with: gcloud projects add-iam-policy-binding openagentsgemini "
+        "--member=MEMBER --role=roles/logging.viewer",
+        f"[matrix] grant with: {RUN_GRANT}",
+        "[matrix] grant with: gcloud storage buckets add-iam-policy-binding "
+        "gs://openagentsgemini_cloudbuild --member=MEMBER --role=roles/storage.objectViewer",
     ]
+    assert sum("permissions missing" in line for line in lines) == 1
     summary = (out / "SUMMARY.md").read_text()
     section = summary.split("## Permissions missing\n\n", 1)[1].split("\n\n", 1)[0]
     assert section.splitlines() == [
@@ -144,12 +149,13 @@ def test_the_grant_names_gcloud_s_account_when_that_is_who_calls(
             env=environ,
             cwd=checkout.root,
         )
+    assert ran.returncode == 1, ran.stderr
     line = next(x for x in ran.stdout.splitlines() if "runtime-migration-drift" in x)
-    assert line == (
-        "[failed] runtime-migration-drift (required): permission denied: run.executions.list, "
-        "run.jobs.get, run.services.get; grant with: gcloud projects add-iam-policy-binding "
-        "openagentsgemini --member=user:sre@example.com --role=roles/run.viewer"
-    )
+    assert line == f"[failed] runtime-migration-drift (required): {DRIFT_REASON}"
+    assert (
+        "[matrix] grant with: gcloud projects add-iam-policy-binding openagentsgemini "
+        "--member=user:sre@example.com --role=roles/run.viewer"
+    ) in ran.stdout.splitlines()
 
 
 def test_the_member_is_known_or_a_placeholder(tmp_path: Path) -> None:

@@ -531,8 +531,8 @@ def _denied(
     else:
         account = target.gcloud.account if target.gcloud is not None else None
         who = permissions.member(account, ctx.environ)
-    permissions.record(ctx.details, permission, scope, who)
-    ctx.log(f"{what}: permission {permission} denied")
+    line = permissions.record(ctx.details, permission, scope, who)
+    ctx.log(f"{what}: permission {permission} denied" + (f"; grant with: {line}" if line else ""))
     return PermissionDenied(permissions.check_reason(ctx.details))
 
 

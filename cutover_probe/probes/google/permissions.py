@@ -4,8 +4,10 @@ A 403 is the one Google failure a user can fix in a minute, if told exactly what
 Checks call APIs concurrently, so a reason taken from the first call to fail named whichever
 permission lost the race, and carried the client library's transport text with it. Here each
 denied call adds its permission to the check's ``details["permissions_denied"]``
-(``{"permissions": [...], "grant": [...]}``, both sorted, no repeats), and the reason is built
-from that set alone: the same on every run, whatever the order the answers came in.
+(``{"permissions", "roles", "grant"}``, each sorted, no repeats), and the reason is built from
+that set alone: the same on every run, whatever the order the answers came in. The reason names
+the role (one short line); the full ``gcloud … add-iam-policy-binding`` commands are in the log,
+SUMMARY.md's ``## Permissions missing`` and the end-of-run lines, for the run's union.
 
 The permission is read from the error's structure (google.rpc.ErrorInfo's ``permission``, then
 the ``Permission '…'`` of its message), falling back on the one the caller declared. It is text
@@ -93,49 +95,63 @@ def member(account: str | None, environ: Mapping[str, str]) -> str:
     return MEMBER_PLACEHOLDER
 
 
-def grant_line(scope: str, role: str, who: str) -> str:
-    """The one gcloud command binding ``role`` for ``who`` where the denied resource lives.
-
-    ``scope`` is what the caller knows of that place: ``projects/ID/…`` or ``gs://BUCKET``
-    (storage roles are bound on the bucket); anything else stands for an unknown project."""
+def _where(scope: str, role: str) -> tuple[str, str]:
+    """(gcloud's resource group, the resource) a role is bound on for a call's ``scope``:
+    ``projects/ID/…`` or ``gs://BUCKET`` (storage roles are bound on the bucket); anything
+    else stands for an unknown project."""
     if scope.startswith("gs://") and role.startswith("roles/storage."):
         bucket = scope.removeprefix("gs://").split("/", 1)[0]
         if _BUCKET.fullmatch(bucket):
-            return (
-                f"gcloud storage buckets add-iam-policy-binding gs://{bucket} "
-                f"--member={who} --role={role}"
-            )
+            return "storage buckets", f"gs://{bucket}"
     project = PROJECT_PLACEHOLDER
     if scope.startswith("projects/"):
         found = scope.split("/")[1]
         project = found if _PROJECT_ID.fullmatch(found) else PROJECT_PLACEHOLDER
-    return f"gcloud projects add-iam-policy-binding {project} --member={who} --role={role}"
+    return "projects", project
 
 
-def record(details: dict[str, Any], permission: str, scope: str, who: str) -> None:
-    """Add one denied call to a check's details (sorted sets: the arrival order is lost)."""
+def grant_line(scope: str, role: str, who: str) -> str:
+    """The one gcloud command binding ``role`` for ``who`` where the denied resource lives."""
+    group, resource = _where(scope, role)
+    return f"gcloud {group} add-iam-policy-binding {resource} --member={who} --role={role}"
+
+
+def role_on(scope: str, role: str) -> str:
+    """``roles/run.viewer on project P``: the grant in words, short enough for a reason."""
+    group, resource = _where(scope, role)
+    return f"{role} on {'project ' if group == 'projects' else ''}{resource}"
+
+
+def record(details: dict[str, Any], permission: str, scope: str, who: str) -> str | None:
+    """Add one denied call to a check's details (sorted sets: the arrival order is lost);
+    the command granting it, when a role is known."""
     known = details.get(DETAILS_KEY) or {}
     permissions = set(known.get("permissions", ())) | {permission}
+    roles = set(known.get("roles", ()))
     grant = set(known.get("grant", ()))
     role = role_for(permission)
-    if role is not None:
-        grant.add(grant_line(scope, role, who))
-    details[DETAILS_KEY] = {"permissions": sorted(permissions), "grant": sorted(grant)}
-
-
-def reason(
-    permissions: Iterable[str], grant: Iterable[str], head: str = "permission denied"
-) -> str:
-    """``permission denied: a, b; grant with: gcloud …`` (several commands joined by ``; ``)."""
-    text = f"{head}: {', '.join(permissions)}"
-    lines = list(grant)
-    return f"{text}; grant with: {'; '.join(lines)}" if lines else text
+    line = grant_line(scope, role, who) if role is not None else None
+    if role is not None and line is not None:
+        roles.add(role_on(scope, role))
+        grant.add(line)
+    details[DETAILS_KEY] = {
+        "permissions": sorted(permissions),
+        "roles": sorted(roles),
+        "grant": sorted(grant),
+    }
+    return line
 
 
 def check_reason(details: Mapping[str, Any]) -> str:
-    """The reason for every permission a check was denied so far."""
-    permissions, grant = _read(details.get(DETAILS_KEY))
-    return reason(permissions, grant)
+    """``permission denied: a, b; grant roles/run.viewer on project P``: every permission the
+    check was denied so far, and the role(s) granting them. The role, not the whole command,
+    keeps a reason to one short line; the commands are in the log, SUMMARY.md and the end of
+    the run."""
+    known = details.get(DETAILS_KEY)
+    permissions, _ = _read(known)
+    roles = _strings(known, "roles")
+    text = f"permission denied: {', '.join(permissions)}"
+    return f"{text}; grant {', '.join(roles)}" if roles else text
 
 
 def as_fields(details: Mapping[str, Any]) -> dict[str, str]:
@@ -169,13 +185,11 @@ def missing(
 
 
 def _read(value: Any) -> tuple[list[str], list[str]]:
-    if not isinstance(value, Mapping):
-        return [], []
+    return _strings(value, "permissions"), _strings(value, "grant")
 
-    def strings(key: str) -> list[str]:
-        items = value.get(key)
-        if not isinstance(items, list):
-            return []
-        return sorted({item for item in items if isinstance(item, str)})
 
-    return strings("permissions"), strings("grant")
+def _strings(value: Any, key: str) -> list[str]:
+    items = value.get(key) if isinstance(value, Mapping) else None
+    if not isinstance(items, list):
+        return []
+    return sorted({item for item in items if isinstance(item, str)})
