@@ -267,7 +267,9 @@ class LiveConsole:
     def say(self, text: str) -> None:
         from rich.text import Text
 
-        self._rich.print(Text(visible(self._redact(text))), highlight=False)
+        # soft_wrap: the terminal wraps a long line, rich does not break it with a newline (a
+        # path or a `gcloud … add-iam-policy-binding` command must paste whole).
+        self._rich.print(Text(visible(self._redact(text))), highlight=False, soft_wrap=True)
 
     def say_verdict(self, text: str, label: str) -> None:
         from rich.text import Text

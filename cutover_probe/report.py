@@ -449,6 +449,7 @@ def render_summary(doc: Document) -> str:
             f"| {md(check['description'])} | {check['log_path']} | {duration} "
             f"| {md(shown(check['status'], check['reason']))} |"
         )
+    out += permissions_missing(doc)
     failed = [check for check in doc["checks"] if check["status"] == Status.FAILED.value]
     if failed:
         out += ["", "## Failures", ""]
@@ -459,6 +460,18 @@ def render_summary(doc: Document) -> str:
     out += ["", "## Commands", ""]
     out += [f"- {check['id']}: {cell(check['command'])}" for check in doc["checks"]]
     return "\n".join(out) + "\n"
+
+
+def permissions_missing(doc: Document) -> list[str]:
+    """SUMMARY.md's section for the run's denied Google permissions and the commands granting
+    them (whole: one line each); nothing when Google denied nothing."""
+    from cutover_probe.probes.google.permissions import missing
+
+    denied, grant = missing(doc["checks"], doc["domain_mappings"])
+    if not denied:
+        return []
+    out = ["", "## Permissions missing", "", f"- {cell(', '.join(denied))}"]
+    return out + [f"- grant with: {cell(line)}" for line in grant]
 
 
 def load_document(directory: Path) -> Document:

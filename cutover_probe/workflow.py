@@ -202,6 +202,18 @@ def check_outputs(outputs: Outputs) -> None:
             ) from None
 
 
+def tell_permissions(console: Console, doc: Document) -> None:
+    """The run's denied Google permissions, once, and the commands granting them, whole (a
+    command cut to fit a line cannot be pasted), just before the verdict line."""
+    from cutover_probe.probes.google.permissions import missing
+
+    denied, grant = missing(doc["checks"], doc.get("domain_mappings") or ())
+    if denied:
+        console.say(f"[matrix] permissions missing: {', '.join(denied)}")
+    for line in grant:
+        console.say(f"[matrix] grant with: {line}")
+
+
 def _is_fifo(path: Path) -> bool:
     try:
         return stat.S_ISFIFO(path.stat().st_mode)
@@ -251,6 +263,7 @@ def tell(
     """The end of a run says where to look: the verdict (it stands out on a terminal), the
     checks that failed (also with -q), the report's files, report.html first."""
     verdict = doc["verdict"]
+    tell_permissions(console, doc)
     shard = doc.get("shard")
     part = f" for shard {shard['index']}/{shard['count']}" if shard else ""
     console.say_verdict(

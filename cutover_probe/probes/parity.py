@@ -120,6 +120,7 @@ async def _images(
                 lambda: run.services.get_service(
                     name=name, timeout=gcloud.CALL_TIMEOUT_S, retry=None
                 ),
+                scope=name,
             )
         except CheckFailed as exc:
             answers[(-1, env)] = f"<{exc}>"

@@ -63,6 +63,7 @@ async def run_freshness(ctx: ProbeContext, params: Mapping[str, Any]) -> str | N
             f"list gs://{bucket}/{prefix}/{db}-*",
             "storage.objects.list",
             lambda: _list(target, params["project"], bucket, f"{prefix}/{db}-"),
+            scope=f"gs://{bucket}",
         )
         dated = []
         for blob in blobs:

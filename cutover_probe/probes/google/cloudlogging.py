@@ -98,6 +98,7 @@ async def run_errors(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None
         f"list log entries of {service}",
         "logging.logEntries.list",
         lambda: _list(target, project, filter_, limit),
+        scope=f"projects/{project}",
     )
     groups: dict[str, Group] = {}
     for entry in entries:

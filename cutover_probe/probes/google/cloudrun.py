@@ -92,6 +92,7 @@ async def run_drift(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
                 ),
             ),
         },
+        scope=parent,
     )
 
     service_image = first_image(found["service"].template.containers)
@@ -171,6 +172,7 @@ async def run_ready(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
         f"get service {params['service']}",
         "run.services.get",
         lambda: run.services.get_service(name=name, timeout=gcloud.CALL_TIMEOUT_S, retry=None),
+        scope=name,
     )
     latest_created = short_name(service.latest_created_revision)
     latest_ready = short_name(service.latest_ready_revision)
@@ -215,6 +217,7 @@ async def run_canary(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None
                 ),
             ),
         },
+        scope=parent,
     )
     service = found["service"]
     ready = {
