@@ -19,12 +19,10 @@ from cutover_probe.config import load_matrix
 from cutover_probe.console import Console, make_console
 from cutover_probe.engine import RunResult, RunSettings, execute, trust_store
 from cutover_probe.errors import ReportIncomplete, UsageError
-from cutover_probe.model import Status
 from cutover_probe.planning import Plan, Selection, build_plan
 from cutover_probe.policy import Verdict, decide
 from cutover_probe.report import (
     LANE_OUTPUT_DIR,
-    Document,
     Report,
     attempt,
     build_document,
@@ -33,10 +31,11 @@ from cutover_probe.report import (
     previous_report,
     release,
     utc_now,
-    verdict_document,
+    verdict_model,
     write_report,
     write_text,
 )
+from cutover_probe.results import RunResults
 from cutover_probe.secrets import Redactor
 from cutover_probe.text import visible
 
@@ -69,7 +68,7 @@ class RunSummary:
     plan: Plan
     result: RunResult
     verdict: Verdict
-    document: Document
+    document: RunResults
     report: Report | None
 
 
@@ -116,7 +115,7 @@ async def _probe_and_write(
     request: RunRequest,
     plan: Plan,
     directory: Path,
-    previous: Document | None,
+    previous: RunResults | None,
     timestamp: datetime,
     out: TextIO | None,
 ) -> RunSummary:
@@ -163,7 +162,7 @@ async def _probe_and_write(
     return RunSummary(plan=plan, result=result, verdict=verdict, document=doc, report=report)
 
 
-def earlier_report(compare_to: Path | None, directory: Path) -> Document | None:
+def earlier_report(compare_to: Path | None, directory: Path) -> RunResults | None:
     if compare_to is not None:
         return load_document(compare_to)
     return previous_report(directory)
@@ -205,7 +204,7 @@ def _why(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def write_ci_outputs(doc: Document, outputs: Outputs, redact: Redactor) -> list[tuple[str, str]]:
+def write_ci_outputs(doc: RunResults, outputs: Outputs, redact: Redactor) -> list[tuple[str, str]]:
     """junit.xml and the step summary; what could not be written comes back (artifact, why)."""
     from cutover_probe.ci import render_junit, render_step_summary
     from cutover_probe.report import redacted
@@ -233,13 +232,12 @@ def write_ci_outputs(doc: Document, outputs: Outputs, redact: Redactor) -> list[
     return failed
 
 
-def tell(console: Console, doc: Document, report: Report | None, wall_s: float | None) -> None:
-    verdict = doc["verdict"]
-    shard = doc.get("shard")
-    part = f" for shard {shard['index']}/{shard['count']}" if shard else ""
+def tell(console: Console, doc: RunResults, report: Report | None, wall_s: float | None) -> None:
+    verdict = doc.verdict
+    shard = doc.shard
+    part = f" for shard {shard.index}/{shard.count}" if shard else ""
     console.say(
-        f"[matrix] verdict{part}: {verdict['label']} (overall {verdict['overall']}: "
-        f"{verdict['why']})"
+        f"[matrix] verdict{part}: {verdict.label} (overall {verdict.overall}: {verdict.why})"
     )
     if report is not None:
         console.say(f"[matrix] results: {report.results_tsv}")
@@ -255,32 +253,32 @@ def merge_reports(
     environ: Mapping[str, str],
     out: TextIO | None = None,
     compare_to: Path | None = None,
-) -> Document:
+) -> RunResults:
     """Partial reports of shards 1..N into the report one whole run would have written."""
     if not sources:
         raise UsageError("merge needs the report directories of the shards")
     docs = [(source, load_document(source)) for source in sources]
-    ids = docs[0][1]["matrix"]["ids"]
+    ids = docs[0][1].matrix.ids
     by_index: dict[int, Path] = {}
     count = None
     for source, doc in docs:
-        shard = doc.get("shard")
+        shard = doc.shard
         if not shard:
             raise UsageError(f"{source}: not a shard's report (it has no shard); nothing to merge")
         if count is None:
-            count = shard["count"]
-        if shard["count"] != count:
+            count = shard.count
+        if shard.count != count:
             raise UsageError(
-                f"{source}: shard {shard['index']}/{shard['count']}, but others are of {count}"
+                f"{source}: shard {shard.index}/{shard.count}, but others are of {count}"
             )
-        if doc["matrix"]["ids"] != ids:
+        if doc.matrix.ids != ids:
             raise UsageError(f"{source}: a different matrix from {docs[0][0]}")
-        if doc["verdict"]["gating"] != docs[0][1]["verdict"]["gating"]:
+        if doc.verdict.gating != docs[0][1].verdict.gating:
             raise UsageError(f"{source}: a different FAIL_ON_REQUIRED_FAILURE from {docs[0][0]}")
-        if shard["index"] in by_index:
-            earlier = by_index[shard["index"]]
-            raise UsageError(f"shard {shard['index']}/{count} given twice: {earlier} and {source}")
-        by_index[shard["index"]] = source
+        if shard.index in by_index:
+            earlier = by_index[shard.index]
+            raise UsageError(f"shard {shard.index}/{count} given twice: {earlier} and {source}")
+        by_index[shard.index] = source
     assert count is not None
     missing = [k for k in range(1, count + 1) if k not in by_index]
     if missing:
@@ -289,27 +287,27 @@ def merge_reports(
             + ("s " if len(missing) > 1 else " ")
             + ", ".join(f"{k}/{count}" for k in missing)
         )
-    checks = {check["id"]: check for _, doc in docs for check in doc["checks"]}
+    checks = {check.id: check for _, doc in docs for check in doc.checks}
     absent = [check_id for check_id in ids if check_id not in checks]
     if absent:
         raise UsageError(f"no shard reported {', '.join(absent)}")
-    first = next(doc for _, doc in docs if doc["shard"]["index"] == 1)
-    interrupted = any(doc["verdict"]["label"] == "INTERRUPTED" for _, doc in docs)
-    ordered = [checks[check_id] for check_id in ids]
+    first = next(doc for _, doc in docs if doc.shard is not None and doc.shard.index == 1)
+    interrupted = any(doc.verdict.label == "INTERRUPTED" for _, doc in docs)
+    ordered = tuple(checks[check_id] for check_id in ids)
     verdict = decide(
-        [(c["required"], Status(c["status"])) for c in ordered],
-        gating=first["verdict"]["gating"],
+        [(c.required, c.status) for c in ordered],
+        gating=first.verdict.gating,
         interrupted=interrupted,
     )
-    merged: Document = {
-        **first,
-        "timestamp": min(doc["timestamp"] for _, doc in docs),
-        "wall_ms": max(doc["wall_ms"] for _, doc in docs),
-        "verdict": verdict_document(verdict),
-        "shard": None,
-        "merged_from": [str(by_index[k]) for k in sorted(by_index)],
-        "checks": ordered,
-    }
+    merged = replace(
+        first,
+        timestamp=min(doc.timestamp for _, doc in docs),
+        wall_ms=max(doc.wall_ms for _, doc in docs),
+        verdict=verdict_model(verdict),
+        shard=None,
+        merged_from=tuple(str(by_index[k]) for k in sorted(by_index)),
+        checks=ordered,
+    )
     check_outputs(outputs)
     previous = earlier_report(compare_to, directory)
     claim = claim_output_dir(directory)
