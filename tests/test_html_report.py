@@ -401,3 +401,20 @@ def test_edited_reports_in_the_browser(
     browser: BrowserContext, edited: dict[str, Path], name: str
 ) -> None:
     check_page(browser, edited[name]).assert_quiet()
+
+
+def test_the_template_escapes_every_value_as_html_escape_does() -> None:
+    """Autoescape with html.escape's spelling: quotes in attributes and text cannot end them."""
+    from .test_results import a_document
+
+    doc = a_document()
+    hostile = "<b>\"x\" 'y' &amp;</b>"
+    doc["title"] = hostile
+    doc["checks"][0]["id"] = hostile
+    doc["checks"][0]["details"]["traffic"][0]["revision"] = hostile
+    page = render_html(typed(doc))
+    assert hostile not in page
+    spelled = "&lt;b&gt;&quot;x&quot; &#x27;y&#x27; &amp;amp;&lt;/b&gt;"
+    assert f"<h1>{spelled}</h1>" in page
+    assert f'data-check="{spelled}"' in page
+    assert f"<code>{spelled}</code> 90%" in page  # the canary panel, from typed evidence
