@@ -11,6 +11,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from cutover_probe.model import Status
+from cutover_probe.reasons import shown
 from cutover_probe.results import RunResults
 from cutover_probe.text import markdown_cell, visible
 
@@ -56,13 +57,17 @@ def render_junit(doc: RunResults) -> str:
         label = check.required_label
         if status is Status.FAILED:
             failure = ET.SubElement(
-                case, "failure", {"message": check.reason, "type": f"{label} check failed"}
+                case,
+                "failure",
+                {"message": shown("failed", check.reason), "type": f"{label} check failed"},
             )
             failure.text = "\n".join(check.evidence)
         elif status is Status.SKIPPED:
             ET.SubElement(case, "skipped", {"message": check.reason})
         elif status is Status.CANCELLED:
-            ET.SubElement(case, "error", {"message": check.reason, "type": "cancelled"})
+            ET.SubElement(
+                case, "error", {"message": shown("cancelled", check.reason), "type": "cancelled"}
+            )
         if status is not Status.SKIPPED:
             out = ET.SubElement(case, "system-out")
             out.text = "\n".join(check.evidence)
@@ -88,7 +93,7 @@ def render_step_summary(doc: RunResults) -> str:
         "| --- | --- | --- | --- | --- |",
     ]
     for check in doc.checks:
-        reason = markdown_cell(check.reason)
+        reason = markdown_cell(shown(check.status.value, check.reason))
         status = check.status.value
         duration = "" if check.status is Status.SKIPPED else f"{check.duration_ms / 1000:.2f}s"
         out.append(
@@ -98,5 +103,5 @@ def render_step_summary(doc: RunResults) -> str:
     failed = [check for check in doc.checks if check.status is Status.FAILED]
     if failed:
         out += ["", "### Failures", ""]
-        out += [f"- **{check.id}**: {visible(check.reason)}" for check in failed]
+        out += [f"- **{check.id}**: {visible(shown('failed', check.reason))}" for check in failed]
     return "\n".join(out) + "\n\n"

@@ -277,17 +277,17 @@ def _check_param(
     base_dir: Path,
 ) -> Any:
     if spec.type in ("steps", "budgets", "comparisons"):
-        from cutover_probe.probes import httpspec
+        from cutover_probe.probes import httpkind_spec
 
         _check_nested_references(value, variables, source, key)
         try:
             if spec.type == "steps":
-                httpspec.parse_steps(value, "")
+                httpkind_spec.parse_steps(value, "")
             elif spec.type == "comparisons":
-                httpspec.parse_comparisons(value, "")
+                httpkind_spec.parse_comparisons(value, "")
             else:
-                httpspec.parse_budgets(value, "")
-        except httpspec.SpecError as exc:
+                httpkind_spec.parse_budgets(value, "")
+        except httpkind_spec.SpecError as exc:
             raise ConfigError(source, f"{key}{exc.key}", exc.problem) from None
         return value
     if spec.type == "path":

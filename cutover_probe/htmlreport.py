@@ -37,6 +37,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from cutover_probe import diffing
 from cutover_probe.results import (
     CanaryTraffic,
     CheckResult,
@@ -153,31 +154,23 @@ def attention_items(checks: Sequence[Check]) -> list[Attention]:
 
 
 @dataclass(frozen=True)
-class Change:
-    id: str
-    was: str
-    now: str
-    reason: str | None  # shown for a newly failing check only
-
-
-@dataclass(frozen=True)
 class Changes:
+    """What changed since the compared-with report, by `diffing.classify`: the same rule as
+    `cutover-probe diff`."""
+
     timestamp: str
     label: str
-    worse: tuple[Change, ...]
-    better: tuple[Change, ...]
+    directory: str  # "": not known
+    changes: diffing.Changes
 
 
 def changes_since(checks: Sequence[Check], previous: RunResults) -> Changes:
-    before = {c.id: str(c.status) for c in previous.checks}
-    worse, better = [], []
-    for check in checks:
-        cid, now, was = check.id, str(check.status), before.get(check.id)
-        if now in BAD and was not in BAD:
-            worse.append(Change(cid, was or "not in that report", now, check.reason))
-        elif now == "passed" and was in BAD:
-            better.append(Change(cid, str(was), now, None))
-    return Changes(previous.timestamp, previous.verdict.label, tuple(worse), tuple(better))
+    return Changes(
+        timestamp=previous.timestamp,
+        label=previous.verdict.label,
+        directory=previous.compared_directory or "",
+        changes=diffing.classify(previous, checks),
+    )
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,11 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from cutover_probe.errors import UsageError
 from cutover_probe.model import Outcome, PlannedCheck, Status
 from cutover_probe.planning import Plan
 from cutover_probe.policy import Verdict
+from cutover_probe.reasons import shown
 from cutover_probe.results import (
     CheckResult,
     Counts,
@@ -302,12 +304,16 @@ def _write_logs(directory: Path, checks: Sequence[CheckResult], redact: Redactor
 
 
 def _write_lane_log(path: Path, check: CheckResult, transcript: Path, redact: Redactor) -> None:
-    """Header, the transcript as the lane wrote it (redacted as it streamed), footer."""
+    """Header, the transcript as the lane wrote it (redacted as it streamed), the engine's
+    verdict line (it comes after the lane ended, so it is in the evidence, not the transcript),
+    footer."""
     check = map_strings(check, visible)
+    evidence = check.evidence
+    verdict = [evidence[-1]] if evidence and evidence[-1].startswith("FAILED: ") else []
     with path.open("wb") as out, transcript.open("rb") as source:
         out.write(redact("\n".join(log_header(check)) + "\n").encode("utf-8"))
         shutil.copyfileobj(source, out, 1024 * 1024)
-        out.write(redact("\n".join(log_footer(check)) + "\n").encode("utf-8"))
+        out.write(redact("\n".join([*verdict, *log_footer(check)]) + "\n").encode("utf-8"))
 
 
 def write_text(path: Path, text: str, redact: Callable[[str], str]) -> None:
@@ -417,7 +423,7 @@ def render_summary(doc: RunResults) -> str:
     out += ["", "## Environment", ""]
     out += [f"- {name}={value}" for name, value in doc.environment.items()]
     if doc.domain_mappings:
-        from cutover_probe.probes.domains import describe
+        from cutover_probe.probes.google.domains import describe
 
         out += [f"- {cell(describe(dict(record.values)))}" for record in doc.domain_mappings]
     gating = verdict.gating
@@ -436,12 +442,15 @@ def render_summary(doc: RunResults) -> str:
         out.append(
             f"| {check.id} | {required_label(check)} | {check.status.value} "
             f"| {md(check.description)} | {check.log_path} | {duration} "
-            f"| {md(check.reason)} |"
+            f"| {md(shown(check.status.value, check.reason))} |"
         )
     failed = [check for check in doc.checks if check.status is Status.FAILED]
     if failed:
         out += ["", "## Failures", ""]
-        out += [f"- {c.id} ({required_label(c)}): {cell(c.reason)}" for c in failed]
+        out += [
+            f"- {c.id} ({required_label(c)}): {cell(shown(c.status.value, c.reason))}"
+            for c in failed
+        ]
     out += ["", "## Commands", ""]
     out += [f"- {check.id}: {cell(check.command)}" for check in doc.checks]
     return "\n".join(out) + "\n"
@@ -461,23 +470,57 @@ def load_document(directory: Path) -> RunResults:
     return RunResults.from_json(doc, str(path))
 
 
-def previous_report(directory: Path) -> RunResults | None:
-    """The newest earlier report beside ``directory`` (report folders sort by their UTC
-    timestamp names), for "what changed since last time"; None when there is none."""
+_TOP_TIMESTAMP = re.compile(r'^  "timestamp": "([^"\\]{1,64})"', re.M)
+
+
+def _started(results: Path) -> datetime | None:
+    """A report's recorded start time, from the head of its results.json (our writer puts
+    ``timestamp`` among the first top-level keys, two spaces in), without parsing the whole
+    file: a report root can hold hundreds of reports of megabytes each."""
+    try:
+        with results.open("r", encoding="utf-8", errors="replace") as handle:
+            head = handle.read(65536)
+    except OSError:
+        return None
+    match = _TOP_TIMESTAMP.search(head)
+    return _parse_time(match.group(1)) if match else None
+
+
+def _parse_time(value: object) -> datetime | None:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        return None
+
+
+def previous_report(directory: Path, before: datetime | str | None = None) -> RunResults | None:
+    """The newest earlier report beside ``directory``, for "what changed since the previous
+    report": newest by the start time recorded in its results.json (a directory's name says
+    nothing: ``--output-dir`` names are free), among those started no later than ``before``
+    (this run's start; None: any). The model returned names its directory
+    (``compared_directory``). None when there is none."""
     parent = directory.parent
     if not parent.is_dir():
         return None
-    earlier = sorted(
-        (p for p in parent.iterdir() if p.is_dir() and p.name < directory.name),
-        key=lambda p: p.name,
-        reverse=True,
-    )
-    for candidate in earlier:
-        if (candidate / "results.json").is_file():
-            try:
-                return load_document(candidate)
-            except UsageError:
-                continue
+    limit = _parse_time(before) if before is not None else None
+    candidates: list[tuple[datetime, float, Path]] = []
+    for entry in parent.iterdir():
+        results = entry / "results.json"
+        if entry == directory or not entry.is_dir() or not results.is_file():
+            continue
+        started = _started(results)
+        if started is None or (limit is not None and started > limit):
+            continue
+        with contextlib.suppress(OSError):
+            candidates.append((started, results.stat().st_mtime, entry))
+    for _, _, candidate in sorted(candidates, reverse=True):
+        try:
+            doc = load_document(candidate)
+        except UsageError:
+            continue
+        return replace(doc, compared_directory=str(candidate))
     return None
 
 

@@ -290,6 +290,9 @@ class RunResults:
     checks: tuple[CheckResult, ...]
     merged_from: tuple[str, ...] | None = None  # merged reports only
     schema: str = field(default=RESULTS_SCHEMA, metadata=CONSTANT)
+    # Where a compared-with report was read from (`report.previous_report`,
+    # `workflow.earlier_report`); never written to a results.json.
+    compared_directory: str | None = field(default=None, compare=False)
 
     def to_json(self) -> Json:
         """results.json's content: the keys, their order and the numbers as always written."""

@@ -5,6 +5,7 @@ alone; `run`, `demo` and `quick` are callers of `run_matrix`, `merge` of `merge_
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 import tempfile
@@ -19,6 +20,7 @@ from cutover_probe.config import load_matrix
 from cutover_probe.console import Console, make_console
 from cutover_probe.engine import RunResult, RunSettings, execute, trust_store
 from cutover_probe.errors import ReportIncomplete, UsageError
+from cutover_probe.model import Status
 from cutover_probe.planning import Plan, Selection, build_plan
 from cutover_probe.policy import Verdict, decide
 from cutover_probe.report import (
@@ -102,7 +104,9 @@ async def run_matrix(request: RunRequest, out: TextIO | None = None) -> RunSumma
     if request.settings.ca_bundle is not None:
         trust_store(request.settings)
     check_outputs(request.outputs)
-    previous = earlier_report(request.compare_to, directory) if request.write_files else None
+    previous = (
+        earlier_report(request.compare_to, directory, timestamp) if request.write_files else None
+    )
     claim = claim_output_dir(directory) if request.write_files else None
     try:
         return await _probe_and_write(request, plan, directory, previous, timestamp, out)
@@ -156,16 +160,21 @@ async def _probe_and_write(
         report = write_report(directory, doc, plan.redactor, previous)
         failed += report.failed
     failed += write_ci_outputs(doc, request.outputs, plan.redactor)
-    tell(console, doc, report, result.wall_s)
+    tell(console, doc, report, result.wall_s, previous)
+    log_finished(doc, report)
     if failed:
         raise ReportIncomplete(failed)
     return RunSummary(plan=plan, result=result, verdict=verdict, document=doc, report=report)
 
 
-def earlier_report(compare_to: Path | None, directory: Path) -> RunResults | None:
+def earlier_report(
+    compare_to: Path | None, directory: Path, before: datetime | str | None = None
+) -> RunResults | None:
+    """The report report.html compares with: --compare-to, else the newest report beside
+    ``directory`` started before ``before`` (see `previous_report`); names its directory."""
     if compare_to is not None:
-        return load_document(compare_to)
-    return previous_report(directory)
+        return replace(load_document(compare_to), compared_directory=str(compare_to))
+    return previous_report(directory, before)
 
 
 def check_outputs(outputs: Outputs) -> None:
@@ -232,18 +241,47 @@ def write_ci_outputs(doc: RunResults, outputs: Outputs, redact: Redactor) -> lis
     return failed
 
 
-def tell(console: Console, doc: RunResults, report: Report | None, wall_s: float | None) -> None:
+def tell(
+    console: Console,
+    doc: RunResults,
+    report: Report | None,
+    wall_s: float | None,
+    previous: RunResults | None = None,
+) -> None:
+    """The end of a run says where to look: the verdict (it stands out on a terminal), the
+    checks that failed (also with -q), the report's files, report.html first."""
     verdict = doc.verdict
     shard = doc.shard
     part = f" for shard {shard.index}/{shard.count}" if shard else ""
-    console.say(
-        f"[matrix] verdict{part}: {verdict.label} (overall {verdict.overall}: {verdict.why})"
+    console.say_verdict(
+        f"[matrix] verdict{part}: {verdict.label} (overall {verdict.overall}: {verdict.why})",
+        verdict.label,
     )
+    failing = [c.id for c in doc.checks if c.status in (Status.FAILED, Status.CANCELLED)]
+    if failing:
+        console.say(f"[matrix] failed: {', '.join(failing)}")
     if report is not None:
+        console.say(f"[matrix] report: {report.directory / 'report.html'}")
         console.say(f"[matrix] results: {report.results_tsv}")
         console.say(f"[matrix] summary: {report.summary_md}")
+        if previous is not None and previous.compared_directory:
+            console.say(f"[matrix] compared with: {previous.compared_directory}")
     if wall_s is not None:
         console.say(f"[matrix] wall time: {wall_s:.2f}s")
+
+
+def log_finished(doc: RunResults, report: Report | None) -> None:
+    """``run.finished``: the last diagnostic event, for a log pipeline (--log-format json)."""
+    verdict = doc.verdict
+    diagnostics.run_finished(
+        verdict=verdict.label,
+        overall=verdict.overall,
+        exit_code=verdict.exit_code,
+        why=verdict.why,
+        counts=dataclasses.asdict(verdict.counts),
+        failed=[c.id for c in doc.checks if c.status is Status.FAILED],
+        report=str(report.directory) if report is not None else None,
+    )
 
 
 def merge_reports(
@@ -309,14 +347,14 @@ def merge_reports(
         checks=ordered,
     )
     check_outputs(outputs)
-    previous = earlier_report(compare_to, directory)
+    previous = earlier_report(compare_to, directory, merged.timestamp)
     claim = claim_output_dir(directory)
     try:
         redact = Redactor()
         report = write_report(directory, merged, redact, previous)
         console = make_console(quiet=False, redact=redact, environ=environ, out=out)
         failed = [*report.failed, *write_ci_outputs(merged, outputs, redact)]
-        tell(console, merged, report, None)
+        tell(console, merged, report, None, previous)
     finally:
         release(claim)
     if failed:

@@ -81,7 +81,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             name="http",
             summary="declarative HTTP steps with assertions, captures, samples and budgets",
-            runner="cutover_probe.probes.declarative:run",
+            runner="cutover_probe.probes.httpkind:run",
             params={
                 "base_url": Param("url", required=False, default="", help="paths join it"),
                 "token": Param(
@@ -207,7 +207,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             name="cloudrun-migration-drift",
             summary="runtime service image vs migrate job image and its newest execution",
-            runner="cutover_probe.probes.cloudrun:run_drift",
+            runner="cutover_probe.probes.google.cloudrun:run_drift",
             params={
                 **_CLOUD_RUN_SERVICE,
                 "job": Param("string"),
@@ -219,7 +219,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             name="cloud-logging-errors",
             summary="Cloud Logging entries of severity ERROR or worse for a Cloud Run service",
-            runner="cutover_probe.probes.cloudlogging:run_errors",
+            runner="cutover_probe.probes.google.cloudlogging:run_errors",
             params={
                 "project": Param("string"),
                 "service": Param("string"),
@@ -237,7 +237,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             name="cloudrun-ready",
             summary="a Cloud Run service's latest revision is ready and serving",
-            runner="cutover_probe.probes.cloudrun:run_ready",
+            runner="cutover_probe.probes.google.cloudrun:run_ready",
             params=_CLOUD_RUN_SERVICE,
             command="Cloud Run: latest revision of {service} in {project}/{region}",
             default_deadline_s=20.0,
@@ -246,7 +246,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             name="cloudrun-canary",
             summary="Cloud Run service revisions ready and traffic split sane",
-            runner="cutover_probe.probes.cloudrun:run_canary",
+            runner="cutover_probe.probes.google.cloudrun:run_canary",
             params=_CLOUD_RUN_SERVICE,
             command="Cloud Run: canary status of {service} in {project}/{region}",
             google_api="run",
@@ -254,7 +254,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             name="gcs-backup-freshness",
             summary="the newest <db>-<timestamp>.sql.gz of each database is fresh and not empty",
-            runner="cutover_probe.probes.backups:run_freshness",
+            runner="cutover_probe.probes.google.backups:run_freshness",
             params={
                 "project": Param("string"),
                 "bucket": Param("string", help="gs://bucket or bucket"),

@@ -14,12 +14,16 @@ from typing import Any
 
 import anyio
 
-from cutover_probe import gcloud
 from cutover_probe.errors import CheckFailed
 from cutover_probe.probes.context import ProbeContext
-from cutover_probe.probes.declarative import _MISSING, resolve_pointer
-from cutover_probe.probes.http import Response, fetch, join_url
-from cutover_probe.probes.httpspec import SpecError, parse_comparisons
+from cutover_probe.probes.google import gcloud
+from cutover_probe.probes.httpclient import Response, fetch, join_url
+from cutover_probe.probes.httpkind_spec import (
+    MISSING,
+    SpecError,
+    parse_comparisons,
+    resolve_pointer,
+)
 
 ENVIRONMENTS = ("staging", "prod")
 
@@ -32,7 +36,7 @@ def _value(response: Response | str, field: str) -> str:
             value = resolve_pointer(json.loads(response.body), field)
         except (ValueError, UnicodeDecodeError):
             return "<not JSON>"
-        return "<missing>" if value is _MISSING else json.dumps(value)
+        return "<missing>" if value is MISSING else json.dumps(value)
     return response.headers.get(field, "<no header>")
 
 
@@ -97,7 +101,7 @@ async def run(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
 async def _images(
     ctx: ProbeContext, params: Mapping[str, Any], answers: dict[tuple[int, str], Any]
 ) -> None:
-    from cutover_probe.probes.cloudrun import clients, first_image
+    from cutover_probe.probes.google.cloudrun import clients, first_image
 
     target, run = await clients(ctx)
     service = params["cloudrun_service"]

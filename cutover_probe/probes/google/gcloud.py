@@ -543,7 +543,7 @@ def session(target: Endpoint, creds: Any) -> Any:
 def bound(made: Any, target: Endpoint) -> Any:
     """Mount the bounded transport on a requests session a client built for itself (run_v2's
     REST transports build their own AuthorizedSession)."""
-    googlehttp = library("cutover_probe.googlehttp")
+    googlehttp = library("cutover_probe.probes.google.googlehttp")
     adapter = googlehttp.BoundedAdapter(target.api)
     made.mount("https://", adapter)
     made.mount("http://", adapter)

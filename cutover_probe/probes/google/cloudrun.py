@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from cutover_probe import gcloud
 from cutover_probe.probes.context import ProbeContext
+from cutover_probe.probes.google import gcloud
 from cutover_probe.probes.rules import verdict
 
 SUCCEEDED = 4  # google.cloud.run_v2.Condition.State.CONDITION_SUCCEEDED

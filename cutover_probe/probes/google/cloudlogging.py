@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cutover_probe import gcloud
 from cutover_probe.durations import format_duration, parse_duration
 from cutover_probe.errors import AssertionFailed
 from cutover_probe.probes.context import ProbeContext
+from cutover_probe.probes.google import gcloud
 
 MESSAGE_WIDTH = 200
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import anyio
 
-from cutover_probe import gcloud
 from cutover_probe.probes.context import ProbeContext
+from cutover_probe.probes.google import gcloud
 from cutover_probe.probes.rules import verdict
 
 STAMP = "%Y%m%dT%H%M%SZ"
