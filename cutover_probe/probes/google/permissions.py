@@ -164,16 +164,15 @@ def as_fields(details: Mapping[str, Any]) -> dict[str, str]:
 
 
 def missing(
-    checks: Iterable[Mapping[str, Any]], domains: Iterable[Mapping[str, Any]] = ()
+    details: Iterable[Mapping[str, Any]], domains: Iterable[Mapping[str, Any]] = ()
 ) -> tuple[list[str], list[str]]:
-    """The run's union over its checks and domain mapping reads (results.json's ``checks`` and
-    ``domain_mappings``): (permissions, commands), each sorted with no repeats. Read
-    defensively: the document may come from disk."""
+    """The run's union over its checks' ``details`` and its domain mapping reads (results.json's
+    ``checks[].details`` and ``domain_mappings``): (permissions, commands), each sorted with no
+    repeats. Read defensively: the document may come from disk."""
     permissions: set[str] = set()
     grant: set[str] = set()
-    for check in checks:
-        details = check.get("details")
-        found = _read(details.get(DETAILS_KEY) if isinstance(details, Mapping) else None)
+    for values in details:
+        found = _read(values.get(DETAILS_KEY))
         permissions.update(found[0])
         grant.update(found[1])
     for domain in domains:
