@@ -305,17 +305,17 @@ def _check_param(
 ) -> Any:
     """The TOML value, checked; what needs parsing is parsed here, once, into ``parsed[name]``."""
     if spec.type in NESTED_TYPES:
-        from cutover_probe.probes import httpspec
+        from cutover_probe.probes import httpkind_spec
 
         _check_nested_references(value, variables, source, key)
         try:
             if spec.type == "steps":
-                parsed[name] = httpspec.parse_steps(value, "")
+                parsed[name] = httpkind_spec.parse_steps(value, "")
             elif spec.type == "comparisons":
-                parsed[name] = httpspec.parse_comparisons(value, "")
+                parsed[name] = httpkind_spec.parse_comparisons(value, "")
             else:
-                parsed[name] = httpspec.parse_budgets(value, "")
-        except httpspec.SpecError as exc:
+                parsed[name] = httpkind_spec.parse_budgets(value, "")
+        except httpkind_spec.SpecError as exc:
             raise ConfigError(source, f"{key}{exc.key}", exc.problem) from None
         return value
     if spec.type == "path":

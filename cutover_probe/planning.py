@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
-import ipaddress
 import os
 import re
 import shlex
@@ -23,28 +22,19 @@ from urllib.parse import urlsplit
 
 from cutover_probe.config import REFERENCE
 from cutover_probe.durations import parse_duration
-from cutover_probe.errors import EnvironmentError_
-from cutover_probe.gcloud import credentials_skip_reason
-from cutover_probe.gcloud import endpoint as google_endpoint
+from cutover_probe.errors import EnvironmentError_, UsageError
 from cutover_probe.model import Check, Matrix, PlannedCheck, Variable
 from cutover_probe.probes import KINDS, Kind
+from cutover_probe.probes.google import domains
+from cutover_probe.probes.google.domains import PlannedDomain
+from cutover_probe.probes.google.gcloud import credentials_skip_reason
+from cutover_probe.probes.google.gcloud import endpoint as google_endpoint
 from cutover_probe.probes.schema import NESTED_TYPES
 from cutover_probe.secrets import Redactor, Secret
 from cutover_probe.text import visible
 
 FLAG_VALUES = ("0", "1")
 MAX_NUMBER = 10**9  # a count or an age this large is a typo; larger ones overflow timedeltas
-
-
-@dataclass(frozen=True)
-class PlannedDomain:
-    """A domain mapping to read as evidence, or why it is not read."""
-
-    environment: str
-    domain: str
-    project: str
-    region: str
-    skip_reason: str | None
 
 
 @dataclass(frozen=True)
@@ -66,6 +56,31 @@ class Selection:
         if self.environment and check.environment != self.environment:
             return f"deselected: not of --env {self.environment}"
         return None
+
+
+def check_patterns(
+    matrix: Matrix, values: Mapping[str, str | Secret], selection: Selection
+) -> None:
+    """A --only or --skip glob that matches no check is a typo (``contol-*``): exit 2 naming
+    it, before anything runs, rather than a run that silently left everything out (--only)
+    or in (--skip). An --only glob that matches only lanes switched off names the switch."""
+    ids = [check.id for check in matrix.checks]
+    for flag, patterns in (("--only", selection.only), ("--skip", selection.skip)):
+        for pattern in patterns:
+            matched = [c for c in matrix.checks if fnmatch.fnmatchcase(c.id, pattern)]
+            if not matched:
+                raise UsageError(
+                    f"{flag} {pattern!r} matches no check (the checks: {', '.join(ids)})"
+                )
+            listed = [c for c in matched if c.listed_when_off or values[c.enabled_by or ""] == "1"]
+            if flag == "--only" and not listed:
+                switches = ", ".join(
+                    dict.fromkeys(f"{c.enabled_by}={values[c.enabled_by or '']}" for c in matched)
+                )
+                raise UsageError(
+                    f"--only {pattern!r} matches only lanes that are off ({switches}); "
+                    "switch the lane on to run it"
+                )
 
 
 def in_shard(position: int, shard: tuple[int, int] | None) -> bool:
@@ -184,6 +199,7 @@ def build_plan(
 ) -> Plan:
     selection = selection or Selection()
     values = resolve_variables(matrix, environ, repo_root)
+    check_patterns(matrix, values, selection)
     redactor = Redactor(v for v in values.values() if isinstance(v, Secret))
     planned: list[PlannedCheck] = []
     for check in matrix.checks:
@@ -236,52 +252,23 @@ def build_plan(
     )
 
 
-def custom_domain(url: str) -> str | None:
-    """The URL's host when it is a domain of our own: not an address, localhost or *.run.app."""
-    host = (urlsplit(url).hostname or "").lower()
-    if not host or host == "localhost" or host.endswith(".run.app"):
-        return None
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return host
-    return None
-
-
 def plan_domains(
     matrix: Matrix,
     values: Mapping[str, str | Secret],
     environ: Mapping[str, str],
     checks: list[PlannedCheck],
 ) -> tuple[PlannedDomain, ...]:
-    """Each configured domain, plus an environment URL's own host when that is a custom domain
-    (the seed's transition case: the URL is a run.app URL while the domain is cert-pending).
-
-    Read only alongside a Google check that runs: a run with every Google lane off loads no
-    Google library at all."""
-    planned: list[PlannedDomain] = []
-    seen: set[tuple[str, str]] = set()
+    """The matrix's domain mappings to read (`probes/google/domains.py` decides which), their
+    ``${VAR}``s resolved here like every other parameter's."""
     google_runs = any(
         KINDS[c.check.kind].google_api is not None and c.skip_reason is None for c in checks
     )
-    skip = credentials_skip_reason("run", environ) if google_runs else "no Google Cloud check runs"
-    for mapping in matrix.domain_mappings:
-        url = str(interpolate(mapping.url, values))
-        explicit = str(interpolate(mapping.domain, values)).strip().lower()
-        for domain in (explicit, custom_domain(url) if url else None):
-            if not domain or (mapping.environment, domain) in seen:
-                continue
-            seen.add((mapping.environment, domain))
-            planned.append(
-                PlannedDomain(
-                    environment=mapping.environment,
-                    domain=domain,
-                    project=str(interpolate(mapping.project, values)),
-                    region=str(interpolate(mapping.region, values)),
-                    skip_reason=skip,
-                )
-            )
-    return tuple(planned)
+    return domains.plan_domains(
+        matrix.domain_mappings,
+        lambda text: str(interpolate(text, values)),
+        environ,
+        google_runs=google_runs,
+    )
 
 
 def _resolve(

@@ -187,3 +187,29 @@ async def test_children_left_behind_by_a_finished_lane_are_killed(tmp_path: Path
             break
         await anyio.sleep(0.05)
     assert not _alive(child)
+
+
+@pytest.mark.anyio
+async def test_a_zombie_is_dead_no_grace_waited_and_no_false_kill_message(tmp_path: Path) -> None:
+    # The main process leaves an unreaped child (a zombie in its group) and exits at SIGTERM.
+    # A zombie answers killpg(0), but it has exited: the cancel must not wait out a 30 s grace
+    # for it, nor log that anything "ignored SIGTERM".
+    script = textwrap.dedent(
+        """
+        import os, signal, sys, time
+        signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+        if os.fork() == 0:
+            os._exit(0)  # never waited for: a zombie until its parent is gone
+        print("zombie left", flush=True)
+        time.sleep(600)
+        """
+    )
+    config = lane(tmp_path, [sys.executable, "-c", script], deadline="1s")
+    config.write_text(config.read_text().replace('kill_grace = "0.5s"', 'kill_grace = "30s"'))
+    outcomes = await run_in_process(clean_environ(), tmp_path, config)
+    outcome = outcomes["lane"]
+    assert outcome.status is Status.FAILED
+    assert outcome.reason == "deadline exceeded: no verdict within 1s"
+    assert "zombie left" in outcome.evidence
+    assert not any("ignored SIGTERM" in line for line in outcome.evidence), outcome.evidence
+    assert outcome.duration_ms < 30_000  # the grace was not waited out

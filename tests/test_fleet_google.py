@@ -35,7 +35,7 @@ from cutover_probe.fleet import (
     serve_fleet,
 )
 from cutover_probe.fleet.faults import RUNTIME_IMAGE
-from cutover_probe.fleet.gcp import GZIP_BOMB_BYTES, gzip_bomb
+from cutover_probe.fleet.google.app import GZIP_BOMB_BYTES, gzip_bomb
 
 PROJECT = "openagentsgemini"
 PARENT = f"projects/{PROJECT}/locations/us-central1"

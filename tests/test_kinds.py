@@ -20,7 +20,7 @@ from cutover_probe.config import CHECK_KEYS, load_matrix
 from cutover_probe.errors import ConfigError
 from cutover_probe.planning import build_plan
 from cutover_probe.probes import KINDS, Kind, Param
-from cutover_probe.probes.httpspec import Budgets, Comparison, Step
+from cutover_probe.probes.httpkind_spec import Budgets, Comparison, Step
 from cutover_probe.secrets import Secret
 
 from .conftest import clean_environ, run_cli
@@ -185,6 +185,7 @@ def test_quick_asks_the_services_the_matrix_names(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert result.returncode == 1, result.stderr
-    rows = [line.split()[:2] for line in result.stdout.splitlines()[1:3]]
-    assert rows == [["api-staging", "NO"], ["worker-staging", "-"]]
+    rows = [line.split()[:3] for line in result.stdout.splitlines()[1:3]]
+    assert rows[0][:2] == ["api-staging", "NO"]
+    assert rows[1] == ["worker-staging", "not", "checked"]
     assert "not ready: api-staging" in result.stdout

@@ -121,7 +121,7 @@ async def command(
     from cutover_probe import diagnostics
     from cutover_probe.engine import RunSettings
     from cutover_probe.planning import Selection
-    from cutover_probe.probes.resolver import parse_resolve
+    from cutover_probe.resolver import parse_resolve
     from cutover_probe.workflow import Outputs, RunRequest, run_matrix, step_summary_path
 
     diagnostics.configure(log_level, log_format)

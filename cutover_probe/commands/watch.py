@@ -209,7 +209,7 @@ async def command(
     from cutover_probe import diagnostics
     from cutover_probe.engine import RunSettings
     from cutover_probe.planning import Selection
-    from cutover_probe.probes.resolver import parse_resolve
+    from cutover_probe.resolver import parse_resolve
     from cutover_probe.watch.analysis import make_rules
     from cutover_probe.watch.hooks import parse_command
     from cutover_probe.watch.runner import WatchRequest, watch

@@ -1,4 +1,4 @@
-"""The HTML fragments the control service's HTMX routes answer, at the sizes the perf lane expects.
+"""The HTML fragments the control service's HTMX routes (`htmx_routes.py`) answer, at exact sizes.
 
 The HTMX performance lane judges a fragment by its status, its size in bytes and its time to first
 byte, so the markup only has to be plausible while the sizes must be exact and predictable: each

@@ -24,7 +24,7 @@ from aiohttp import web
 from .common import HangingHandlers, RecordedRequest
 from .control import ControlService
 from .faults import FleetSpec
-from .gcp import GoogleService
+from .google.app import GoogleService
 from .redirect_target import REDIRECT_TARGET_URL, redirect_target_app
 from .runtime import RuntimeService
 

@@ -17,16 +17,14 @@ from __future__ import annotations
 from typing import Any
 
 from cutover_probe.probes import (
-    backups,
-    cloudlogging,
-    cloudrun,
     command,
     control,
-    declarative,
+    httpkind,
     parity,
     runtime,
     tls,
 )
+from cutover_probe.probes.google import backups, cloudlogging, cloudrun
 from cutover_probe.probes.schema import Kind, Param, ParamType, param
 
 __all__ = ["KINDS", "Kind", "Param", "ParamType", "param"]
@@ -37,8 +35,8 @@ KINDS: dict[str, Kind[Any]] = {
         Kind(
             name="http",
             summary="declarative HTTP steps with assertions, captures, samples and budgets",
-            run=declarative.run,
-            params=declarative.HttpParams,
+            run=httpkind.run,
+            params=httpkind.HttpParams,
             command="{steps} against {base_url} ({samples} sample(s), token {token_state})",
             default_deadline_s=120.0,
             uses_http=True,

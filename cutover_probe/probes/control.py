@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from cutover_probe.errors import AssertionFailed
 from cutover_probe.probes.context import ProbeContext
-from cutover_probe.probes.http import Response, fetch, join_url
+from cutover_probe.probes.httpclient import Response, fetch, join_url
 from cutover_probe.probes.rules import Rule, run_rules, verdict
 from cutover_probe.probes.schema import param
 from cutover_probe.secrets import Secret

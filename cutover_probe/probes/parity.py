@@ -14,12 +14,11 @@ from typing import Any
 
 import anyio
 
-from cutover_probe import gcloud
 from cutover_probe.errors import CheckFailed
 from cutover_probe.probes.context import ProbeContext
-from cutover_probe.probes.declarative import _MISSING, resolve_pointer
-from cutover_probe.probes.http import Response, fetch, join_url
-from cutover_probe.probes.httpspec import Comparison
+from cutover_probe.probes.google import gcloud
+from cutover_probe.probes.httpclient import Response, fetch, join_url
+from cutover_probe.probes.httpkind_spec import MISSING, Comparison, resolve_pointer
 from cutover_probe.probes.schema import param
 
 ENVIRONMENTS = ("staging", "prod")
@@ -33,7 +32,7 @@ def _value(response: Response | str, field: str) -> str:
             value = resolve_pointer(json.loads(response.body), field)
         except (ValueError, UnicodeDecodeError):
             return "<not JSON>"
-        return "<missing>" if value is _MISSING else json.dumps(value)
+        return "<missing>" if value is MISSING else json.dumps(value)
     return response.headers.get(field, "<no header>")
 
 
@@ -111,7 +110,7 @@ async def run(ctx: ProbeContext, params: ParityParams) -> str | None:
 async def _images(
     ctx: ProbeContext, params: ParityParams, answers: dict[tuple[int, str], Any]
 ) -> None:
-    from cutover_probe.probes.cloudrun import clients, first_image
+    from cutover_probe.probes.google.cloudrun import clients, first_image
 
     target, run = await clients(ctx)
     service = params.cloudrun_service
@@ -129,6 +128,7 @@ async def _images(
                 lambda: run.services.get_service(
                     name=name, timeout=gcloud.CALL_TIMEOUT_S, retry=None
                 ),
+                scope=name,
             )
         except CheckFailed as exc:
             answers[(-1, env)] = f"<{exc}>"

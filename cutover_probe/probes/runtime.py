@@ -13,7 +13,7 @@ import anyio
 
 from cutover_probe.errors import AssertionFailed, CheckFailed
 from cutover_probe.probes.context import ProbeContext
-from cutover_probe.probes.http import Response, fetch, join_url
+from cutover_probe.probes.httpclient import Response, fetch, join_url
 from cutover_probe.probes.schema import param
 
 

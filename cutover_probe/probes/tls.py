@@ -21,7 +21,7 @@ from anyio.streams.tls import TLSAttribute, TLSStream
 
 from cutover_probe.errors import CheckFailed, ConnectFailed, ProbeTimeout
 from cutover_probe.probes.context import ProbeContext
-from cutover_probe.probes.http import describe_certificate_error
+from cutover_probe.probes.httpclient import describe_certificate_error
 from cutover_probe.probes.proxy import Proxy, proxy_for
 from cutover_probe.probes.schema import param
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from cutover_probe import gcloud
 from cutover_probe.probes.context import ProbeContext
+from cutover_probe.probes.google import gcloud
 from cutover_probe.probes.rules import verdict
 from cutover_probe.probes.schema import param
 
@@ -110,6 +110,7 @@ async def run_drift(ctx: ProbeContext, params: CloudRunDriftParams) -> str | Non
                 ),
             ),
         },
+        scope=parent,
     )
 
     service_image = first_image(found["service"].template.containers)
@@ -189,6 +190,7 @@ async def run_ready(ctx: ProbeContext, params: CloudRunServiceParams) -> str | N
         f"get service {params.service}",
         "run.services.get",
         lambda: run.services.get_service(name=name, timeout=gcloud.CALL_TIMEOUT_S, retry=None),
+        scope=name,
     )
     latest_created = short_name(service.latest_created_revision)
     latest_ready = short_name(service.latest_ready_revision)
@@ -233,6 +235,7 @@ async def run_canary(ctx: ProbeContext, params: CloudRunServiceParams) -> str | 
                 ),
             ),
         },
+        scope=parent,
     )
     service = found["service"]
     ready = {

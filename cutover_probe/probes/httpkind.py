@@ -1,4 +1,10 @@
-"""The ``http`` kind: a lane written in TOML — requests, assertions, captures, samples, budgets.
+"""The ``http`` kind's runner: a lane written in TOML — requests, assertions, captures, samples,
+budgets.
+
+Which http module is which: this one *runs* the ``http`` kind (registered as
+``cutover_probe.probes.httpkind:run``); `httpkind_spec.py` *parses* its parameters (steps,
+budgets, comparisons) into dataclasses; `httpclient.py` *sends* one request (`fetch`), for this
+kind and every other HTTP probe.
 
 Steps run in order within a sample (a later step may use what an earlier one captured, the way
 the HTMX chat probe reads its thread id from ``Location``); samples run sequentially or a few at
@@ -19,20 +25,21 @@ import anyio
 
 from cutover_probe.errors import CheckFailed
 from cutover_probe.probes.context import ProbeContext
-from cutover_probe.probes.http import Response, fetch, join_url
-from cutover_probe.probes.httpspec import (
+from cutover_probe.probes.httpclient import Response, fetch, join_url
+from cutover_probe.probes.httpkind_spec import (
     CAPTURE_REF,
+    MISSING,
     Budgets,
     Capture,
     Expect,
     Step,
+    resolve_pointer,
 )
 from cutover_probe.probes.schema import param
 from cutover_probe.secrets import Secret
 from cutover_probe.stats import STATS, percentile
 
 LOG_EVERY_REQUEST_UP_TO = 50
-_MISSING = object()
 
 
 @dataclass
@@ -45,20 +52,6 @@ class Measure:
     failures: list[str] = field(default_factory=list)  # one per failed sample, first problem
     failed_samples: int = 0
     samples: int = 0
-
-
-def resolve_pointer(document: Any, pointer: str) -> Any:
-    """RFC 6901: ``/data/items/0/id``; `_MISSING` when any part is absent."""
-    current = document
-    for raw in pointer.split("/")[1:]:
-        part = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(current, Mapping) and part in current:
-            current = current[part]
-        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
-            current = current[int(part)]
-        else:
-            return _MISSING
-    return current
 
 
 def substitute(value: Any, captured: Mapping[str, str]) -> Any:
@@ -145,19 +138,19 @@ def _json_problems(expect: Expect, document: Any, redact: Callable[[str], str]) 
     problems = []
     for rule in expect.json:
         value = resolve_pointer(document, rule.pointer)
-        if rule.exists is not None and (value is not _MISSING) != rule.exists:
+        if rule.exists is not None and (value is not MISSING) != rule.exists:
             problems.append(
                 f"JSON {rule.pointer}: expected {'to exist' if rule.exists else 'absent'}, "
-                f"{'missing' if value is _MISSING else 'got ' + _shown(value)}"
+                f"{'missing' if value is MISSING else 'got ' + _shown(value)}"
             )
             continue
         if rule.has_equals and value != rule.equals:
-            got = "missing" if value is _MISSING else _shown(value)
+            got = "missing" if value is MISSING else _shown(value)
             problems.append(f"JSON {rule.pointer}: expected {_shown(rule.equals)}, got {got}")
         if rule.matches is not None and (
-            value is _MISSING or not re.search(rule.matches, str(value))
+            value is MISSING or not re.search(rule.matches, str(value))
         ):
-            got = "missing" if value is _MISSING else _shown(value)
+            got = "missing" if value is MISSING else _shown(value)
             problems.append(f"JSON {rule.pointer}: expected to match /{rule.matches}/, got {got}")
     return problems
 
@@ -170,8 +163,8 @@ def _capture(ctx: ProbeContext, capture: Capture, response: Response) -> str | N
         try:
             value = resolve_pointer(json.loads(response.body), capture.json or "")
         except (ValueError, UnicodeDecodeError):
-            value = _MISSING
-        raw = None if value is _MISSING else str(value)
+            value = MISSING
+        raw = None if value is MISSING else str(value)
         source = f"JSON {capture.json}"
     if raw is None:
         return None

@@ -1,9 +1,12 @@
-"""The declarative ``http`` check, as data: steps, assertions, captures, sampling and budgets.
+"""The ``http`` kind's parameters, as data: steps, assertions, captures, sampling and budgets.
 
-Pure parsing and validation, no network library: config loading calls `parse_steps`,
-`parse_budgets` and `parse_comparisons`, so a typo in
-a lane's TOML is an exit 2 naming file, check and key before anything runs; the runner
-(`probes/declarative.py`) parses the resolved parameters again into the same dataclasses.
+Which http module is which: this one *parses* the kind's parameters and sends nothing; the
+kind's runner is `httpkind.py`, and the HTTP client every probe sends requests with is
+`httpclient.py`. Pure parsing and validation, no network library: config loading calls
+`parse_steps`, `parse_budgets` and `parse_comparisons`, so a typo in a lane's TOML is an exit 2
+naming file, check and key before anything runs; the runner (`probes/httpkind.py`) parses the
+resolved parameters again into the same dataclasses. The JSON pointers these parameters name
+are resolved here too (`resolve_pointer`, `MISSING`), for the ``http`` kind and ``parity``.
 
 Captured values are referenced as ``{{name}}`` (environment variables keep ``${NAME}``), and only
 values captured by an *earlier* step may be used, which also rules out cycles.
@@ -21,6 +24,21 @@ STEP_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 BUDGET_KEY = re.compile(r"^(ttfb|total)_(p50|p90|p95|p99|max)_ms$")
 DEFAULT_STATUS = "200-399"
+MISSING = object()  # what `resolve_pointer` gives for a part that is absent (not null)
+
+
+def resolve_pointer(document: Any, pointer: str) -> Any:
+    """RFC 6901: ``/data/items/0/id``; `MISSING` when any part is absent."""
+    current = document
+    for raw in pointer.split("/")[1:]:
+        part = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(current, Mapping) and part in current:
+            current = current[part]
+        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
+            current = current[int(part)]
+        else:
+            return MISSING
+    return current
 
 
 class SpecError(Exception):

@@ -32,7 +32,7 @@ import requests
 import requests.adapters
 import urllib3.exceptions
 
-from cutover_probe import gcloud
+from cutover_probe.probes.google import gcloud
 
 # One socket read at most this much (before decompression).
 _READ_BYTES = 64 * 1024

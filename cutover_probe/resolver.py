@@ -3,6 +3,10 @@
 For probing a new deployment before DNS points at it (a custom domain at the new load
 balancer's address), and for tests: ``HOST:`` with no address makes the host unresolvable, so a
 DNS failure can be shown without asking any real DNS server.
+
+It sits beside the engine, not among the probes: it is part of the one aiohttp session the
+engine opens for a run (with the trust store and the connection limits), and the commands parse
+``--resolve`` with it; no probe imports it.
 """
 
 from __future__ import annotations

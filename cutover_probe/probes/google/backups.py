@@ -15,8 +15,8 @@ from typing import Any
 
 import anyio
 
-from cutover_probe import gcloud
 from cutover_probe.probes.context import ProbeContext
+from cutover_probe.probes.google import gcloud
 from cutover_probe.probes.rules import verdict
 from cutover_probe.probes.schema import param
 
@@ -73,6 +73,7 @@ async def run_freshness(ctx: ProbeContext, params: BackupFreshnessParams) -> str
             f"list gs://{bucket}/{prefix}/{db}-*",
             "storage.objects.list",
             lambda: _list(target, params.project, bucket, f"{prefix}/{db}-"),
+            scope=f"gs://{bucket}",
         )
         dated = []
         for blob in blobs:

@@ -4,6 +4,9 @@ Every network failure becomes a `CheckFailed` subclass whose message is the reas
 ("GET https://…/readyz: connection refused"), so no probe has to know aiohttp's exception tree.
 Redirects are never followed: a health route that redirects is not healthy, and a bearer token
 must never travel to a host it was not meant for.
+
+Which http module is which: this one is the HTTP *client* (`fetch`), used by every HTTP probe;
+the ``http`` kind's runner is `httpkind.py` and the parser of its steps is `httpkind_spec.py`.
 """
 
 from __future__ import annotations

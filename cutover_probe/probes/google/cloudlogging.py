@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cutover_probe import gcloud
 from cutover_probe.durations import format_duration
 from cutover_probe.errors import AssertionFailed
 from cutover_probe.probes.context import ProbeContext
+from cutover_probe.probes.google import gcloud
 from cutover_probe.probes.schema import param
 
 MESSAGE_WIDTH = 200
@@ -108,6 +108,7 @@ async def run_errors(ctx: ProbeContext, params: LoggingErrorsParams) -> str | No
         f"list log entries of {service}",
         "logging.logEntries.list",
         lambda: _list(target, project, filter_, limit),
+        scope=f"projects/{project}",
     )
     groups: dict[str, Group] = {}
     for entry in entries:
