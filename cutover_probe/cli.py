@@ -24,12 +24,19 @@ from cutover_probe.commands import register
 @click.version_option(__version__, prog_name="cutover-probe")
 async def cli() -> None:
     """Release gate for the Rust staging/production cutover: runs the validation matrix's
-    checks concurrently and writes results.tsv, SUMMARY.md and results.json.
+    checks concurrently and writes results.tsv, SUMMARY.md, results.json and report.html.
 
-    Exit codes: 0 go (or baseline capture), 1 no-go, 2 bad usage or config, 3 internal error,
-    4 the run finished but an artifact (named on stderr) could not be written, 130 interrupted
-    (SIGINT, SIGTERM or SIGHUP: the report is still written; a second signal kills the lanes at
-    once).
+    \b
+    Exit codes:
+      0    GO or BASELINE (FAIL_ON_REQUIRED_FAILURE=0); quick: all checked ready
+      1    NO-GO (a required check failed, was skipped or cancelled); diff:
+           something newly fails; watch: the analysis failed
+      2    bad usage, config, environment value or output dir; nothing probed
+      3    internal error; traceback in a cutover-probe-crash-*.log temp file
+      4    the run finished but an artifact (named on stderr) could not be
+           written; every other artifact was
+      130  interrupted (SIGINT, SIGTERM or SIGHUP); the report is still written;
+           a second signal kills the lanes at once
     """
 
 

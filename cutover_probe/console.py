@@ -1,5 +1,8 @@
 """What the terminal shows during a run: a live table on a terminal, one plain line per check
-elsewhere (CI logs, pipes, ``CI`` or ``NO_COLOR`` set), or only the verdict with ``--quiet``.
+elsewhere (CI logs, pipes, ``CI`` or ``NO_COLOR`` set), or only the verdict and the failing
+checks with ``--quiet``. Every row that did not pass says why; on a terminal a row is cut to its
+width at the reason (never the id), and the verdict line is bold and coloured unless
+``NO_COLOR`` is set; ``-v`` prints evidence lines above the live table or between plain lines.
 
 All three get the same events and pass every line through the run's redactor, then `visible`
 (outside text never moves the cursor or retitles the window), and the live table gets it as
@@ -17,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, TextIO
 
 from cutover_probe.model import Outcome, PlannedCheck, Status
+from cutover_probe.reasons import shown
 from cutover_probe.text import visible
 
 Redact = Callable[[str], str]
@@ -29,25 +33,71 @@ class Console(Protocol):
     def line(self, check_id: str, text: str) -> None: ...
     def stop(self) -> None: ...
     def say(self, text: str) -> None: ...
+    def say_verdict(self, text: str, label: str) -> None: ...
 
 
-def wants_live(out: TextIO, environ: Mapping[str, str]) -> bool:
-    if environ.get("CI") or environ.get("NO_COLOR") or environ.get("TERM") == "dumb":
+# The verdict line's look on a terminal: it is what the engineer looks for at the end.
+VERDICT_SGR = {"GO": "1;32", "NO-GO": "1;31", "BASELINE": "1;33", "INTERRUPTED": "1;33"}
+VERDICT_STYLE = {
+    "GO": "bold green",
+    "NO-GO": "bold red",
+    "BASELINE": "bold yellow",
+    "INTERRUPTED": "bold yellow",
+}
+
+
+def wants_color(out: TextIO, environ: Mapping[str, str]) -> bool:
+    """Colour only on a terminal, and never with NO_COLOR (https://no-color.org) or TERM=dumb."""
+    if "NO_COLOR" in environ or environ.get("TERM") == "dumb":
         return False
+    return _isatty(out)
+
+
+def _isatty(out: TextIO) -> bool:
     try:
         return out.isatty()
     except (AttributeError, ValueError):
         return False
 
 
+def terminal_width(out: TextIO, environ: Mapping[str, str]) -> int | None:
+    """The terminal's width (COLUMNS first, as shells and rich read it), or None when the
+    output is not a terminal: a CI log or a pipe gets whole lines, to grep."""
+    if not _isatty(out):
+        return None
+    columns = environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        return os.get_terminal_size(out.fileno()).columns
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def wants_live(out: TextIO, environ: Mapping[str, str]) -> bool:
+    if environ.get("CI") or environ.get("NO_COLOR") or environ.get("TERM") == "dumb":
+        return False
+    return _isatty(out)
+
+
 class PlainConsole:
     """``[passed] control-staging-health (required)``: stable lines to grep in a CI log."""
 
-    def __init__(self, out: TextIO, redact: Redact, *, quiet: bool = False) -> None:
+    def __init__(
+        self,
+        out: TextIO,
+        redact: Redact,
+        *,
+        quiet: bool = False,
+        color: bool = False,
+        width: int | None = None,
+    ) -> None:
         self._out = out
         self._redact = redact
         self._open = True
         self._quiet = quiet
+        self._color = color
+        self._width = width  # a terminal's: a finished check's line is cut to it (its reason)
 
     def start(self, checks: tuple[PlannedCheck, ...]) -> None:
         return None
@@ -58,7 +108,12 @@ class PlainConsole:
     def check_finished(self, planned: PlannedCheck, outcome: Outcome) -> None:
         if self._quiet:
             return
-        self.say(finish_line(planned, outcome))
+        line = visible(self._redact(finish_line(planned, outcome)))
+        if self._width is not None and len(line) > self._width:
+            # The reason is cut, never the status or the id: the log has it whole.
+            head = len(finish_line(planned, Outcome(planned.id, outcome.status)))
+            line = line[: max(self._width - 1, head + 2)] + "…"
+        self.say(line)
 
     def line(self, check_id: str, text: str) -> None:
         if not self._quiet:
@@ -67,11 +122,20 @@ class PlainConsole:
     def stop(self) -> None:
         return None
 
+    def say_verdict(self, text: str, label: str) -> None:
+        if not self._color:
+            self.say(text)
+            return
+        self._print(f"\x1b[{VERDICT_SGR.get(label, '1')}m{visible(self._redact(text))}\x1b[0m")
+
     def say(self, text: str) -> None:
+        self._print(visible(self._redact(text)))
+
+    def _print(self, text: str) -> None:
         if not self._open:
             return
         try:
-            print(visible(self._redact(text)), file=self._out, flush=True)
+            print(text, file=self._out, flush=True)
         except (BrokenPipeError, ValueError):
             self._open = False
             with contextlib.suppress(OSError, ValueError):
@@ -81,9 +145,12 @@ class PlainConsole:
 
 
 def finish_line(planned: PlannedCheck, outcome: Outcome) -> str:
+    """``[skipped] runtime-migration-drift (required): no Google Cloud credentials: …``: every
+    row that did not pass says why, skips included (their how-to is the point); a pass says its
+    note when it has one (``passed only on a retry: …``)."""
     line = f"[{outcome.status.value}] {planned.id} ({planned.check.required_label})"
-    if outcome.status in (Status.FAILED, Status.CANCELLED):
-        line += f": {outcome.reason}"
+    if outcome.reason:
+        line += f": {shown(outcome.status.value, outcome.reason)}"
     return line
 
 
@@ -103,7 +170,7 @@ class LiveConsole:
         from rich.console import Console as RichConsole
 
         self._redact = redact
-        self._rich = RichConsole(file=out)
+        self._rich = RichConsole(file=out, highlight=False)
         self._checks: tuple[PlannedCheck, ...] = ()
         self._started: dict[str, float] = {}
         self._done: dict[str, Outcome] = {}
@@ -124,11 +191,19 @@ class LiveConsole:
         from rich.text import Text
 
         table = Table(box=None, pad_edge=False, show_edge=False)
-        table.add_column("status")
-        table.add_column("check")
-        table.add_column("")
-        table.add_column("time", justify="right")
-        table.add_column("reason", overflow="fold")
+        # Fixed widths, the reason taking what is left: on a narrow terminal the reason is cut
+        # (whole in the log), never the status, the id or the time (rich would squeeze or drop
+        # any column it may).
+        fixed = self._fixed_widths()
+        reason_width = self._reason_width()
+        for header, width in zip(("status", "check", "", "time"), fixed, strict=True):
+            table.add_column(
+                header,
+                width=width,
+                no_wrap=True,
+                justify="right" if header == "time" else "left",
+            )
+        table.add_column("reason", width=reason_width, no_wrap=True, overflow="ellipsis")
         now = time.monotonic()
         rows, hidden = self._window()
         for planned in rows:
@@ -143,7 +218,7 @@ class LiveConsole:
                     Text(planned.id),
                     required,
                     seconds,
-                    Text(visible(self._redact(outcome.reason))),
+                    Text(visible(self._redact(shown(outcome.status.value, outcome.reason)))),
                 )
             elif planned.id in self._started:
                 elapsed = now - self._started[planned.id]
@@ -152,8 +227,9 @@ class LiveConsole:
                 )
             else:
                 table.add_row(Text("pending", style="dim"), Text(planned.id), required)
-        if hidden:
-            table.add_row("", Text(hidden, style="dim"))
+        if hidden:  # below the table, whole: a column would cut it to the widest id
+            table.caption = Text(hidden, style="dim")
+            table.caption_justify = "left"
         return table
 
     def _window(self) -> tuple[Sequence[PlannedCheck], str]:
@@ -187,6 +263,13 @@ class LiveConsole:
         summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
         return shown, f"… {hidden} more not shown ({summary})"
 
+    def _fixed_widths(self) -> tuple[int, int, int, int]:
+        return (9, max((len(p.id) for p in self._checks), default=5), 8, 7)
+
+    def _reason_width(self) -> int:
+        fixed = self._fixed_widths()
+        return max(self._rich.width - sum(fixed) - 2 * len(fixed), 8)
+
     def check_started(self, planned: PlannedCheck) -> None:
         self._started[planned.id] = time.monotonic()
 
@@ -194,18 +277,42 @@ class LiveConsole:
         self._done[planned.id] = outcome
 
     def line(self, check_id: str, text: str) -> None:
-        return None  # the live table is the view; evidence goes to the logs
+        """``-v``: each evidence line printed above the live table as it happens."""
+        from rich.text import Text
+
+        self._rich.print(Text(visible(self._redact(f"  {check_id}: {text}"))), soft_wrap=True)
 
     def stop(self) -> None:
-        if self._live is not None:
-            self._final = True
-            self._live.stop()
-            self._live = None
+        if self._live is None:
+            return
+        self._final = True  # the render left on screen has every row
+        self._live.stop()
+        self._live = None
+        # A failure whose reason the table cut is printed whole below it (the terminal wraps
+        # it): the engineer should not need the log to learn why the gate closed.
+        from rich.text import Text
+
+        width = self._reason_width()
+        for planned in self._checks:
+            outcome = self._done.get(planned.id)
+            if outcome is None or outcome.status not in (Status.FAILED, Status.CANCELLED):
+                continue
+            if len(visible(self._redact(outcome.reason))) > width:
+                line = visible(self._redact(finish_line(planned, outcome)))
+                self._rich.print(Text(line, style=STYLE[outcome.status]), soft_wrap=True)
 
     def say(self, text: str) -> None:
         from rich.text import Text
 
-        self._rich.print(Text(visible(self._redact(text))), highlight=False)
+        # soft_wrap: the terminal wraps a long line, rich does not break it with a newline (a
+        # path or a `gcloud … add-iam-policy-binding` command must paste whole).
+        self._rich.print(Text(visible(self._redact(text))), highlight=False, soft_wrap=True)
+
+    def say_verdict(self, text: str, label: str) -> None:
+        from rich.text import Text
+
+        styled = Text(visible(self._redact(text)), style=VERDICT_STYLE.get(label, "bold"))
+        self._rich.print(styled, highlight=False)
 
 
 def make_console(
@@ -214,4 +321,10 @@ def make_console(
     stream = out or sys.stdout
     if not quiet and wants_live(stream, environ):
         return LiveConsole(stream, redact)
-    return PlainConsole(stream, redact, quiet=quiet)
+    return PlainConsole(
+        stream,
+        redact,
+        quiet=quiet,
+        color=wants_color(stream, environ),
+        width=terminal_width(stream, environ),
+    )

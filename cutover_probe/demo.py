@@ -8,21 +8,18 @@ that prints a test run), so every lane runs its real code path: HTTP, subprocess
 from __future__ import annotations
 
 import os
-import stat
-import sys
 import tempfile
 from pathlib import Path
 
 from cutover_probe.config import default_config_path, load_matrix
 from cutover_probe.engine import RunSettings
 from cutover_probe.fleet import SCENARIOS, FleetSpec, serve_fleet
+from cutover_probe.fleet.checkout import SCENARIO_SWITCHES as SCENARIO_SWITCHES
+from cutover_probe.fleet.checkout import TOOLCHAIN_SCENARIOS as TOOLCHAIN_SCENARIOS
+from cutover_probe.fleet.checkout import make_simulated_checkout as make_simulated_checkout
 from cutover_probe.report import utc_now
 from cutover_probe.workflow import RunRequest, RunSummary, run_matrix
 
-# Scenarios of the toolchain rather than the fleet.
-TOOLCHAIN_SCENARIOS = {
-    "contract-tests-fail": "khala-contract-tests fails: cargo test exits 101 (a failing test)",
-}
 SCENARIO_NAMES = (*SCENARIOS, *TOOLCHAIN_SCENARIOS)
 ALL_LANES = {
     "RUN_HTMX_PERF_CHECKS": "1",
@@ -30,14 +27,6 @@ ALL_LANES = {
     "RUN_BACKUP_FRESHNESS_CHECK": "1",
     "RUN_CROSS_SURFACE": "1",
 }  # not RUN_TLS_CHECK: the simulated fleet speaks plain HTTP
-# Scenarios about a lane that is off by default: the demo switches that lane on for them.
-SCENARIO_SWITCHES = {
-    "backups-stale": {"RUN_BACKUP_FRESHNESS_CHECK": "1"},
-    "htmx-feed-too-large": {"RUN_HTMX_PERF_CHECKS": "1"},
-    "htmx-slow-feed": {"RUN_HTMX_PERF_CHECKS": "1"},
-    "htmx-chat-no-location": {"RUN_HTMX_PERF_CHECKS": "1"},
-    "version-skew": {"RUN_PARITY_CHECK": "1"},
-}
 # What a developer's machine may hold that would point the demo at real Google Cloud.
 GOOGLE_VARIABLES = frozenset(
     {
@@ -49,58 +38,11 @@ GOOGLE_VARIABLES = frozenset(
     }
 )
 
-FAKE_CARGO = """#!{python}
-# Stand-in for cargo in the simulated OpenAgents checkout: prints a test run and exits {code}.
-import sys
-print("   Compiling openagents-runtime v0.1.0 (simulated)")
-print("    Finished `test` profile [unoptimized + debuginfo] target(s) in 0.01s")
-print("     Running unittests src/main.rs (target/debug/deps/openagents_runtime-0000)")
-print()
-print("running 3 tests")
-print("test server::tests::khala_topic_messages_replay_from_cursor ... ok")
-print("test server::tests::khala_topic_messages_reject_unknown_topic ... ok")
-print("test server::tests::khala_topic_messages_fanout_order ... {last}")
-print()
-print("test result: {result}. {passed} passed; {failed} failed; 0 ignored")
-sys.exit({code})
-"""
-
-HARNESS = """#!/bin/sh
-echo "cross-surface contract harness (simulated): web, desktop, ios fixtures agree"
-"""
-
 
 def describe_scenarios() -> str:
     lines = [f"{name:<28} {scenario.description}" for name, scenario in SCENARIOS.items()]
     lines += [f"{name:<28} {text}" for name, text in TOOLCHAIN_SCENARIOS.items()]
     return "\n".join(lines)
-
-
-def make_simulated_checkout(root: Path, *, contract_tests_pass: bool) -> Path:
-    """An OpenAgents checkout with just what the subprocess lanes touch; returns the bin dir."""
-    (root / "apps" / "runtime").mkdir(parents=True)
-    (root / "apps" / "runtime" / "Cargo.toml").write_text(
-        '[package]\nname = "openagents-runtime"\nversion = "0.1.0"\n'
-    )
-    (root / "scripts").mkdir()
-    harness = root / "scripts" / "run-cross-surface-contract-harness.sh"
-    harness.write_text(HARNESS)
-    bin_dir = root / ".toolchain"
-    bin_dir.mkdir()
-    cargo = bin_dir / "cargo"
-    cargo.write_text(
-        FAKE_CARGO.format(
-            python=sys.executable,
-            code=0 if contract_tests_pass else 101,
-            last="ok" if contract_tests_pass else "FAILED",
-            result="ok" if contract_tests_pass else "FAILED",
-            passed=3 if contract_tests_pass else 2,
-            failed=0 if contract_tests_pass else 1,
-        )
-    )
-    for script in (cargo, harness):
-        script.chmod(script.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-    return bin_dir
 
 
 def demo_environ(base: dict[str, str], fleet_env: dict[str, str], bin_dir: Path) -> dict[str, str]:

@@ -9,6 +9,7 @@ interrupt cancels every probe (and so kills every subprocess group) before the r
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -26,6 +27,7 @@ from cutover_probe.model import Outcome, PlannedCheck, Status
 from cutover_probe.planning import Plan
 from cutover_probe.probes import KINDS
 from cutover_probe.probes.context import ProbeContext
+from cutover_probe.reasons import explained
 
 if TYPE_CHECKING:  # ssl is imported when a trust store is built: `plan` needs none
     import ssl
@@ -79,8 +81,17 @@ async def execute(
     stopped_by: list[str] = []  # the required check whose failure stopped a --fail-fast run
     checks_scope = anyio.CancelScope()
 
+    def cancel_reason() -> str:
+        # One text for a cancelled check, on the terminal as the row appears and in the files.
+        if stopped_by and not interrupted:
+            return f"cancelled: --fail-fast stopped the run when {stopped_by[0]} failed"
+        return "cancelled: the run was interrupted"
+
     def finish(planned: PlannedCheck, outcome: Outcome) -> None:
+        if outcome.status is Status.CANCELLED:
+            outcome = dataclasses.replace(outcome, reason=cancel_reason())
         results[planned.index] = outcome
+        diagnostics.check_finished(planned, outcome)
         if on_finish is not None:
             on_finish(planned, outcome)
         if (
@@ -157,15 +168,10 @@ async def execute(
     for planned in plan.checks:
         outcome = results.get(planned.index)
         if outcome is None or outcome.status is Status.CANCELLED:
-            reason = (
-                f"cancelled: --fail-fast stopped the run when {stopped_by[0]} failed"
-                if stopped_by and not interrupted
-                else "cancelled: the run was interrupted"
-            )
             outcome = Outcome(
                 check_id=planned.id,
                 status=Status.CANCELLED,
-                reason=reason,
+                reason=cancel_reason(),
                 duration_ms=outcome.duration_ms if outcome else 0.0,
                 attempts=outcome.attempts if outcome else 0,
                 evidence=outcome.evidence if outcome else (),
@@ -189,7 +195,10 @@ def _skipped(planned: PlannedCheck) -> Outcome:
 def _cannot_start(planned: PlannedCheck) -> Outcome:
     reason = planned.cannot_start or ""
     return Outcome(
-        check_id=planned.id, status=Status.FAILED, reason=reason, evidence=(f"FAILED: {reason}",)
+        check_id=planned.id,
+        status=Status.FAILED,
+        reason=reason,
+        evidence=(f"FAILED: {reason}",),
     )
 
 
@@ -223,7 +232,7 @@ async def _run_check(
     status, reason = Status.FAILED, ""
     try:
         with anyio.fail_after(deadline):
-            note = await kind.load()(ctx, planned.params)
+            note = await kind.run(ctx, planned.params)
         status, reason = Status.PASSED, note or ""
         if ctx.details.get("retried"):
             retried = "passed only on a retry: " + ", ".join(ctx.details["retried"])
@@ -233,14 +242,14 @@ async def _run_check(
     except CheckFailed as exc:
         reason = str(exc) or type(exc).__name__
     except anyio.get_cancelled_exc_class():
-        # The run's end gives the precise reason (interrupt or --fail-fast); this is for the
-        # terminal, which shows the row at once.
-        status, reason = Status.CANCELLED, "cancelled before it finished"
+        # `finish` gives it the run's one cancel reason (interrupt or --fail-fast).
+        status, reason = Status.CANCELLED, "cancelled"
         finish(planned, _outcome(planned, ctx, status, reason, began, run_started))
         raise
     except Exception as exc:  # a probe bug must fail its check, never the run
         reason = _reason(exc, planned.check.kind)
     if status is Status.FAILED:
+        reason = explained(kind.name, reason, ctx.evidence)
         ctx.log(f"FAILED: {reason}")
     log.debug("check finished", status=status.value, attempts=ctx.attempts, reason=reason)
     finish(planned, _outcome(planned, ctx, status, reason, began, run_started))
@@ -273,6 +282,7 @@ def _outcome(
         check_id=planned.id,
         status=status,
         # Redacted before whitespace is folded: a secret holding two spaces must still match.
+        # Whole: the views that show it on one line cut it (`reasons.shown`).
         reason=" ".join(ctx.redactor(reason).split()),
         duration_ms=(time.monotonic() - began) * 1000,
         attempts=ctx.attempts,

@@ -135,16 +135,16 @@ step "starting the simulated fleet from the installed package"
 "$BIN/python" -m cutover_probe.fleet >"$WORK/fleet.env" 2>"$WORK/fleet.err" &
 FLEET_PID=$!
 for _ in $(seq 300); do  # up to 30 s
-    grep -qx ready "$WORK/fleet.env" && break
+    grep -qx '# ready' "$WORK/fleet.env" && break
     kill -0 "$FLEET_PID" 2>/dev/null || { cat "$WORK/fleet.err" >&2; fail "the fleet exited"; }
     sleep 0.1
 done
-grep -qx ready "$WORK/fleet.env" || fail "the fleet did not print ready within 30 s"
-while IFS='=' read -r name value; do
-    [ "$name" = ready ] && break
-    export "$name=$value"
-done <"$WORK/fleet.env"
-run_installed 0 "$BIN/cutover-probe" quick
+grep -qx '# ready' "$WORK/fleet.env" || fail "the fleet did not print '# ready' within 30 s"
+# The fleet prints shell-quoted `export NAME=value` lines, meant to be sourced or eval'ed whole.
+grep -v -e '^export [A-Z_][A-Z0-9_]*=' -e '^#' "$WORK/fleet.env" \
+    && fail "the fleet printed a line that is neither an export nor a comment"
+eval "$(cat "$WORK/fleet.env")"
+run_installed 0 "$BIN/cutover-probe" quick --strict
 grep -q '^\[quick\] all ready' "$WORK/out" || fail "quick did not say all ready"
 grep -q '^cloudrun-runtime  *yes' "$WORK/out" || fail "quick's Cloud Run row did not run"
 

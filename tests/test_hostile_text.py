@@ -102,13 +102,17 @@ def test_hostile_text_is_visible_text_in_every_output(tmp_path: Path) -> None:
     outputs |= {str(p): p.read_text() for p in report.rglob("*") if p.is_file()}
     for where, text in outputs.items():
         no_raw_controls(where, text)
-    # The reason is there, spelled out, in the terminal's lines and SUMMARY.md.
-    assert "\\x1b]0;pwned\\x07" in result.stdout
+    # The reason is there, spelled out: cut to one line of at most 160 characters on the
+    # terminal and in SUMMARY.md (the hostile text starts it), whole in the check's log.
+    assert "[failed] hostile-health (required): /readyz: answered 302" in result.stdout
     summary_md = (report / "SUMMARY.md").read_text()
+    log = (report / "logs" / "hostile-health.log").read_text()
+    assert "\\x1b]0;pwned\\x07" in log
     # (Line breaks, U+2028 included, were folded into spaces: a reason is one line.)
     for spelled in ("\\x1b[2J", "\\x00", "\\u202eevil"):
-        assert spelled in summary_md
-    assert "[/][bold red]x[/bold red]" in summary_md
+        assert spelled in log
+    assert "[/][bold red]x[/bold red]" in log
+    assert "answered 302 redirect to https://evil.example/cb?" in summary_md
     # Markdown tables keep their shape: every row of a table has as many cells as its header.
     for name, text in (("SUMMARY.md", summary_md), ("step summary", outputs["step summary"])):
         table = [line for line in text.splitlines() if line.startswith("|")]
@@ -117,8 +121,8 @@ def test_hostile_text_is_visible_text_in_every_output(tmp_path: Path) -> None:
         assert len(table) == 4  # header, rule, two checks
     # JUnit parses, and carries the reason as visible text.
     suite = ET.parse(tmp_path / "junit.xml").getroot()
-    failures = [f.get("message", "") for f in suite.iter("failure")]
-    assert any("\\x00" in message and "\\ufffe" in message for message in failures)
+    failures = [f.get("message", "") + (f.text or "") for f in suite.iter("failure")]
+    assert any("\\x00" in failure and "\\ufffe" in failure for failure in failures)
     # results.json keeps the server's exact text (JSON escapes it); the renderings show it.
     html = (report / "report.html").read_text()
     assert "\\x1b]0;pwned" in html
@@ -199,7 +203,8 @@ def test_quick_shows_hostile_text_visibly(tmp_path: Path) -> None:
     assert "Traceback" not in screen
     for raw in RAW_CONTROLS:
         assert raw not in screen, f"{raw!r} reached the terminal"
-    assert "\\x1b]0;pwned\\x07" in screen
+    # The reason is cut to 160 characters before the hostile text; what shows is visible.
+    assert "control-staging   NO           /readyz: answered 302 redirect to https://evil" in screen
 
 
 @pytest.mark.parametrize(

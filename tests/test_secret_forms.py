@@ -157,7 +157,7 @@ def test_no_spelling_of_a_secret_reaches_any_output(tmp_path: Path, log_format: 
     report = tmp_path / "report"
     outputs |= {str(p): p.read_text() for p in report.rglob("*") if p.is_file()}
     # The server really sent them: the reasons quote the header and the redirect.
-    reasons = (report / "SUMMARY.md").read_text()
+    reasons = (report / "results.json").read_text()  # whole (the one-line views cut them)
     assert "redirect to https://evil.example/cb?q=[REDACTED]" in reasons
     assert "header x-echo: expected 'calm', got '[REDACTED]" in reasons
     assert "debug" in result.stderr.lower() or "check started" in result.stderr

@@ -869,7 +869,7 @@ def test_a_logged_out_gcloud_fails_the_check_with_gcloud_s_words(
             cwd=checkout.root,
         )
     assert ran.returncode == 1
-    line = next(x for x in ran.stdout.splitlines() if "runtime-migration-drift" in x)
+    line = next(x for x in ran.stdout.splitlines() if "] runtime-migration-drift (" in x)
     assert line.startswith("[failed] runtime-migration-drift (required): ")
     assert "gcloud auth print-access-token failed: ERROR: (gcloud.auth.print-access-token) " in line
 

@@ -33,6 +33,11 @@ from cutover_probe.commands.options import (
     show_default=True,
     help="Seconds one request may take.",
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="A service that could not be checked (URL unset, no credentials) is a NO-GO, exit 1.",
+)
 @network_options
 @boundary
 async def command(
@@ -40,12 +45,16 @@ async def command(
     repo_root: Path | None,
     output_dir: Path | None,
     request_timeout: float,
+    strict: bool,
     ca_bundle: Path | None,
     resolve: tuple[str, ...],
 ) -> int:
     """Health and readiness of every control and runtime service in both environments (and,
-    with Google credentials, each Cloud Run service's latest revision). Exit 0 when all ready,
-    1 otherwise; a row whose URL or credentials are missing shows '-' and is not counted."""
+    with Google credentials, each Cloud Run service's latest revision).
+
+    A service whose URL or credentials are missing is 'not checked' (in the table, the summary
+    line and the report). Exit 0 when everything checked is ready, 1 when something checked is
+    not (or, with --strict, when something could not be checked), 130 interrupted."""
     from cutover_probe.config import load_matrix
     from cutover_probe.engine import RunSettings
     from cutover_probe.quick import run_quick
@@ -63,4 +72,5 @@ async def command(
             resolve=parse_resolve(resolve),
         ),
         output_dir=output_dir,
+        strict=strict,
     )

@@ -2,7 +2,18 @@
 
 For trying the probes by hand: it prints the environment variables that point at
 the fleet (the access tokens included: they are throwaway secrets of this process
-and the probes need them), then ``ready``, and serves until Ctrl-C or SIGTERM.
+and the probes need them) as ``export NAME=value`` lines, each value shell-quoted, then the
+end marker ``# ready`` (a shell comment), and serves until Ctrl-C or SIGTERM. So the output
+can be ``eval``ed or sourced whole once the marker is there::
+
+    python -m cutover_probe.fleet --scenario image-drift > fleet.env &
+    until grep -qx '# ready' fleet.env; do sleep 0.1; done
+    . ./fleet.env && cutover-probe run
+
+It takes every scenario ``cutover-probe demo`` takes: a scenario that switches a lane on
+exports that switch, and ``contract-tests-fail`` (a toolchain scenario) builds a simulated
+checkout whose stand-in cargo fails, puts it first on ``PATH`` and says which ``--repo-root``
+to pass (removed when the fleet stops).
 """
 
 from __future__ import annotations
@@ -10,11 +21,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
+import shlex
 import signal
 import sys
+import tempfile
+from pathlib import Path
 
-from .faults import RECOVERS_AFTER_S, SCENARIOS, recovers_after
+from .checkout import SCENARIO_SWITCHES, TOOLCHAIN_SCENARIOS, make_simulated_checkout
+from .faults import RECOVERS_AFTER_S, SCENARIOS, FleetSpec, recovers_after
 from .server import serve_fleet
+
+END_MARKER = "# ready"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--scenario",
         default="healthy",
-        choices=list(SCENARIOS),
+        choices=[*SCENARIOS, *TOOLCHAIN_SCENARIOS],
         help="which break to simulate (default: healthy)",
     )
     parser.add_argument(
@@ -45,8 +63,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def export_lines(variables: dict[str, str]) -> list[str]:
+    """``export NAME=value``, the value quoted for any POSIX shell (`shlex.quote`)."""
+    return [f"export {name}={shlex.quote(value)}" for name, value in variables.items()]
+
+
 async def _serve(scenario: str, latency_ms: float | None, recover_after: float | None) -> None:
-    spec = SCENARIOS[scenario].spec
+    spec = SCENARIOS[scenario].spec if scenario in SCENARIOS else FleetSpec()
     if scenario == "recovers-after" and recover_after is not None:
         spec = recovers_after(recover_after)
     if latency_ms is not None:
@@ -55,11 +78,20 @@ async def _serve(scenario: str, latency_ms: float | None, recover_after: float |
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows loops
         loop.add_signal_handler(signal.SIGTERM, stop.set)
-    async with serve_fleet(spec) as fleet:
-        for name, value in fleet.env().items():
-            print(f"{name}={value}")
-        print("ready", flush=True)
-        await stop.wait()
+    with contextlib.ExitStack() as stack:
+        extra = dict(SCENARIO_SWITCHES.get(scenario, {}))
+        comments = []
+        if scenario in TOOLCHAIN_SCENARIOS:
+            repo = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cutover-fleet-")))
+            bin_dir = make_simulated_checkout(repo, contract_tests_pass=False)
+            extra["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+            comments.append(f"# {TOOLCHAIN_SCENARIOS[scenario]}")
+            comments.append(f"# run: cutover-probe run --repo-root {shlex.quote(str(repo))}")
+        async with serve_fleet(spec) as fleet:
+            for line in [*export_lines({**fleet.env(), **extra}), *comments]:
+                print(line)
+            print(END_MARKER, flush=True)
+            await stop.wait()
 
 
 def main(argv: list[str] | None = None) -> int:

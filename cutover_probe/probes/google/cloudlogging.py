@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cutover_probe.durations import format_duration, parse_duration
+from cutover_probe.durations import format_duration
 from cutover_probe.errors import AssertionFailed
 from cutover_probe.probes.context import ProbeContext
 from cutover_probe.probes.google import gcloud
 from cutover_probe.probes.google.workers import built_once
+from cutover_probe.probes.schema import param
 
 MESSAGE_WIDTH = 200
 
@@ -83,12 +84,21 @@ def _list(target: gcloud.Endpoint, project: str, filter_: str, limit: int) -> li
     )
 
 
-async def run_errors(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
-    project: str = params["project"]
-    service: str = params["service"]
-    window = parse_duration(params["freshness"])
-    limit = int(params["limit"])
-    max_errors = int(params["max_errors"])
+@dataclass(frozen=True)
+class LoggingErrorsParams:
+    project: str = param("string")
+    service: str = param("string")
+    freshness: float = param("duration", required=False, default="10m")
+    limit: int = param("int", required=False, default=50)
+    max_errors: int = param("int", required=False, default=0, help="entries allowed")
+
+
+async def run_errors(ctx: ProbeContext, params: LoggingErrorsParams) -> str | None:
+    project = params.project
+    service = params.service
+    window = params.freshness
+    limit = params.limit
+    max_errors = params.max_errors
     target = gcloud.endpoint("logging", ctx.environ)
     filter_ = build_filter(service, datetime.now(UTC) - timedelta(seconds=window))
     ctx.log(f"filter: {filter_}")
@@ -98,6 +108,7 @@ async def run_errors(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None
         f"list log entries of {service}",
         "logging.logEntries.list",
         lambda: _list(target, project, filter_, limit),
+        scope=f"projects/{project}",
     )
     groups: dict[str, Group] = {}
     for entry in entries:

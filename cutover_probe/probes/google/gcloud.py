@@ -24,6 +24,7 @@ import contextlib
 import importlib
 import math
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -42,6 +43,7 @@ from anyio.lowlevel import RunVar, current_token
 
 from cutover_probe.errors import CheckFailed, ConnectFailed, ProbeTimeout
 from cutover_probe.probes.context import ProbeContext
+from cutover_probe.probes.google import permissions
 
 Api = Literal["run", "logging", "storage"]
 EMULATOR_VARIABLES: dict[Api, str] = {
@@ -441,11 +443,14 @@ async def call(
     what: str,
     permission: str,
     function: Callable[[], T],
+    *,
+    scope: str = "",
 ) -> T:
     """Run one blocking Google call in a worker thread, retrying 429/500/503 with backoff.
 
     Every attempt is an evidence line; the failure reason names the cause a user can act on
-    (a missing IAM permission, a refused connection, a timeout).
+    (a missing IAM permission, a refused connection, a timeout). ``scope`` is where the call's
+    resource lives (``projects/ID/…`` or ``gs://BUCKET``), for the grant command of a 403.
     """
     note_credentials(ctx, target)
     # api_core's import pulls in grpc (~50 ms): keep it off the event loop like the call itself.
@@ -469,9 +474,7 @@ async def call(
             code = exc.code or 0
             ctx.log(f"{what} -> {code} {type(exc).__name__} ({elapsed:.0f} ms, attempt {attempt})")
             if isinstance(exc, gexc.PermissionDenied | gexc.Forbidden):
-                raise CheckFailed(
-                    f"{what}: permission denied (needs {permission}): {_first_line(exc)}"
-                ) from None
+                raise _denied(ctx, target, what, exc, permission, scope) from None
             if isinstance(exc, gexc.Unauthenticated | gexc.Unauthorized):
                 raise CheckFailed(f"{what}: credentials rejected: {_first_line(exc)}") from None
             if isinstance(exc, gexc.NotFound):
@@ -497,18 +500,53 @@ async def call_all(
     ctx: ProbeContext,
     target: Endpoint,
     calls: Mapping[str, tuple[str, str, Callable[[], Any]]],
+    *,
+    scope: str = "",
 ) -> dict[str, Any]:
     """Several independent calls at once (each `call`'s retries and evidence); results by key.
-    The first failure cancels the rest and becomes the check's reason."""
+
+    A denied call lets the others finish, so the reason lists every permission the check lacks
+    whichever answer came first; any other failure cancels the rest and is the reason."""
     found: dict[str, Any] = {}
+    denied: list[PermissionDenied] = []
 
     async def one(key: str, what: str, permission: str, function: Callable[[], Any]) -> None:
-        found[key] = await call(ctx, target, what, permission, function)
+        try:
+            found[key] = await call(ctx, target, what, permission, function, scope=scope)
+        except PermissionDenied as exc:
+            denied.append(exc)
 
     async with anyio.create_task_group() as group:
         for key, (what, permission, function) in calls.items():
             group.start_soon(one, key, what, permission, function)
+    if denied:
+        raise PermissionDenied(permissions.check_reason(ctx.details))
     return found
+
+
+class PermissionDenied(CheckFailed):
+    """A Google call answered 403. Its text is the reason for every permission the check was
+    denied so far (`permissions.check_reason`), never the library's message."""
+
+
+def _denied(
+    ctx: ProbeContext,
+    target: Endpoint,
+    what: str,
+    exc: Any,
+    declared: str,
+    scope: str,
+) -> PermissionDenied:
+    """Record a 403's permission in the check's details; the reason from the set, sorted."""
+    permission = permissions.denied_permission(exc, declared)
+    if target.anonymous:  # an emulator's caller is nobody's account
+        who = permissions.MEMBER_PLACEHOLDER
+    else:
+        account = target.gcloud.account if target.gcloud is not None else None
+        who = permissions.member(account, ctx.environ)
+    line = permissions.record(ctx.details, permission, scope, who)
+    ctx.log(f"{what}: permission {permission} denied" + (f"; grant with: {line}" if line else ""))
+    return PermissionDenied(permissions.check_reason(ctx.details))
 
 
 def _budget_s(ctx: ProbeContext) -> float:
@@ -550,9 +588,15 @@ def _transport_failure(
     return failure
 
 
+# api_core prefixes an HTTP error's message with the request ("GET https://…?%24alt=json…: "):
+# transport noise in a reason, and the URL is in the evidence already.
+_REQUEST_PREFIX = re.compile(r"^(?:GET|POST|PUT|PATCH|DELETE|HEAD) \S+: ")
+
+
 def _first_line(exc: BaseException) -> str:
-    message = getattr(exc, "message", None) or str(exc)
-    return str(message).strip().splitlines()[0] if str(message).strip() else type(exc).__name__
+    message = str(getattr(exc, "message", None) or exc).strip()
+    line = message.splitlines()[0] if message else ""
+    return _REQUEST_PREFIX.sub("", line) or type(exc).__name__
 
 
 def session(target: Endpoint, creds: Any) -> Any:
