@@ -50,3 +50,52 @@ def test_no_command_imports_the_cli_group() -> None:
     graph = import_graph()
     importers = sorted(name for name, targets in graph.items() if "cutover_probe.cli" in targets)
     assert importers == ["cutover_probe.__main__"]
+
+
+# What a stage must never import: the stages that consume its output, and the command line.
+# Data flows config -> planning -> engine -> probes -> results -> reports; a stage may import
+# what it calls and the types earlier stages hand it, never a later one (nothing points up).
+_CLI = ("cutover_probe.workflow", "cutover_probe.commands", "cutover_probe.cli")
+_RENDERERS = ("cutover_probe.report", "cutover_probe.htmlreport", "cutover_probe.ci")
+NEVER_IMPORTS = {
+    "cutover_probe.config": (
+        "cutover_probe.planning",
+        "cutover_probe.engine",
+        "cutover_probe.results",
+        *_RENDERERS,
+        *_CLI,
+    ),
+    "cutover_probe.planning": ("cutover_probe.engine", "cutover_probe.results", *_RENDERERS, *_CLI),
+    "cutover_probe.engine": ("cutover_probe.results", *_RENDERERS, *_CLI),
+    "cutover_probe.probes": (
+        "cutover_probe.config",
+        "cutover_probe.planning",
+        "cutover_probe.engine",
+        "cutover_probe.console",
+        "cutover_probe.results",
+        *_RENDERERS,
+        *_CLI,
+    ),
+    "cutover_probe.results": ("cutover_probe.engine", "cutover_probe.diffing", *_RENDERERS, *_CLI),
+    "cutover_probe.report": ("cutover_probe.engine", *_CLI),
+    "cutover_probe.htmlreport": ("cutover_probe.engine", *_CLI),
+    "cutover_probe.ci": ("cutover_probe.engine", *_CLI),
+}
+
+
+def _within(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def test_no_stage_imports_a_later_one() -> None:
+    graph = import_graph()
+    upward = sorted(
+        f"{module} -> {target}"
+        for module, targets in graph.items()
+        for stage, forbidden in NEVER_IMPORTS.items()
+        if _within(module, stage)
+        for target in targets
+        if any(_within(target, later) for later in forbidden)
+    )
+    assert "cutover_probe.probes.control" in graph  # the rule has modules to judge
+    assert upward == []
