@@ -28,10 +28,13 @@ from .conftest import Checkout, clean_environ, fleet_environ, read_tsv, run_cli
 from .test_hostile_text import run_in_terminal, terminal_environ
 
 ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
+# What starts drawing a row afresh: a carriage return, a cursor movement, erasing a line. The
+# live view redraws in place with these, so read as text they would join two rows into one.
+NEW_ROW = re.compile(r"\r|\x1b\[[0-9]*[ABEFGHK]")
 
 
 def screen_text(raw: str) -> str:
-    return ESCAPES.sub("", raw)
+    return ESCAPES.sub("", NEW_ROW.sub("\n", raw))
 
 
 def without_google(environ: dict[str, str]) -> dict[str, str]:
