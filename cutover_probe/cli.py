@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Coroutine
+from typing import Any
 
 import asyncclick as click
 
@@ -43,14 +45,45 @@ register(cli)
 
 def main() -> None:
     interrupts.install()
+    args = sys.argv[1:]
     try:
-        cli(prog_name="cutover-probe")
+        if needs_no_loop(args):
+            without_loop(cli.main(args, prog_name="cutover-probe"))
+        else:
+            cli(prog_name="cutover-probe")
         code = 0
     except SystemExit as exc:
         if isinstance(exc.code, str):
             print(exc.code, file=sys.stderr)
         code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
     leave(interrupts.exit_code(code))
+
+
+HELP = frozenset(("-h", "--help"))
+LOOP_FREE_COMMANDS = frozenset(("plan",))  # its coroutine never suspends: planning is pure
+
+
+def needs_no_loop(args: list[str]) -> bool:
+    """Whether the command line can be answered without an event loop: the group's --help and
+    --version, a command's --help as its only option, and `plan`. Importing asyncio (and ssl
+    with it) and starting a loop cost about 50 ms of CPU, as much as the rest of `--help`."""
+    if not args or args[0] in HELP or args[0] == "--version":
+        return True
+    if args[0] in LOOP_FREE_COMMANDS:
+        return True
+    return len(args) == 2 and args[1] in HELP
+
+
+def without_loop(coroutine: Coroutine[Any, Any, Any]) -> None:
+    """Drive a coroutine that never awaits anything real (click's parsing and help, `plan`) to
+    its end in this thread. Should it suspend after all, that is our bug, raised as such: there
+    is no loop to resume it."""
+    try:
+        coroutine.send(None)
+    except StopIteration:
+        return
+    coroutine.close()
+    raise RuntimeError(f"{coroutine!r} waited for an event loop on a loop-free command line")
 
 
 def leave(code: int) -> None:

@@ -17,9 +17,28 @@ from cutover_probe.durations import parse_duration
 from cutover_probe.errors import ConfigError
 from cutover_probe.model import Check, DomainMapping, Matrix, Variable
 from cutover_probe.probes import KINDS, Param
+from cutover_probe.probes.schema import NESTED_TYPES
 
 VARIABLE_TYPES = ("url", "string", "secret", "flag", "path")
 BUILTIN_VARIABLES = ("REPO_ROOT",)
+# The engine's own variables: every matrix has them; one may redeclare them to change a default
+# or a description, never to change what they are.
+ENGINE_VARIABLES = (
+    Variable(
+        name="FAIL_ON_REQUIRED_FAILURE",
+        default="1",
+        type="flag",
+        description="1: exit 1 on a no-go (release gating); 0: baseline capture, exit 0",
+        in_summary=False,
+    ),
+    Variable(
+        name="OUTPUT_DIR",
+        default="",
+        type="path",
+        description="report directory (default <repo>/<report_root>/<UTC timestamp>)",
+        in_summary=False,
+    ),
+)
 REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 CHECK_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -34,7 +53,9 @@ CHECK_KEYS = {
     "deadline",
     "listed_when_off",
 }
-MAX_CONFIG_BYTES = 4 * 1024 * 1024
+# A matrix of 1000 environments is about 4 MiB; 64 MiB is 16 times that and still read,
+# parsed and validated in seconds (a bound, not a quota).
+MAX_CONFIG_BYTES = 64 * 1024 * 1024
 MAX_NUMBER = 10**9  # a count or an age this large is a typo; larger ones overflow timedeltas
 MAX_NESTING = 64  # arrays and tables inside each other; the matrix needs about 6
 
@@ -181,11 +202,10 @@ def _parse_variables(raw: Any, source: str) -> dict[str, Variable]:
             description=_string(spec.get("description", ""), source, f"{key}.description"),
             in_summary=in_summary,
         )
-    for required in ("OUTPUT_DIR", "FAIL_ON_REQUIRED_FAILURE"):
-        if required not in variables:
-            raise ConfigError(source, f"variables.{required}", "missing: the gate needs it")
-    if variables["FAIL_ON_REQUIRED_FAILURE"].type != "flag":
-        raise ConfigError(source, "variables.FAIL_ON_REQUIRED_FAILURE.type", 'must be "flag"')
+    for engine in ENGINE_VARIABLES:
+        declared = variables.setdefault(engine.name, engine)
+        if declared.type != engine.type:
+            raise ConfigError(source, f"variables.{engine.name}.type", f'must be "{engine.type}"')
     return variables
 
 
@@ -238,22 +258,28 @@ def _parse_check(
             deadline = parse_duration(table["deadline"])
         except ValueError as exc:
             raise ConfigError(source, f"{key}.deadline", str(exc)) from None
+    schema = kind.schema
     params: dict[str, Any] = {}
+    parsed: dict[str, Any] = {}
     for name, value in table.items():
         if name in CHECK_KEYS:
             continue
-        spec = kind.params.get(name)
+        spec = schema.get(name)
         if spec is None:
-            known = ", ".join(sorted(CHECK_KEYS | set(kind.params)))
+            known = ", ".join(sorted(CHECK_KEYS | set(schema)))
             raise ConfigError(
                 source, f"{key}.{name}", f"unknown key for kind {kind.name!r} (known: {known})"
             )
-        params[name] = _check_param(value, spec, variables, source, f"{key}.{name}", base_dir)
-    for name, spec in kind.params.items():
+        params[name] = _check_param(
+            value, spec, variables, source, f"{key}.{name}", base_dir, parsed, name
+        )
+    for name, spec in schema.items():
         if name not in params:
             if spec.required:
                 raise ConfigError(source, f"{key}.{name}", f"missing: kind {kind.name} needs it")
-            params[name] = spec.default
+            params[name] = _check_param(
+                spec.default, spec, variables, source, f"{key}.{name}", base_dir, parsed, name
+            )
     return Check(
         id=check_id,
         kind=kind.name,
@@ -265,6 +291,7 @@ def _parse_check(
         requires_set=tuple(requires_set),
         deadline_s=deadline,
         listed_when_off=listed_when_off,
+        parsed=parsed,
     )
 
 
@@ -275,18 +302,21 @@ def _check_param(
     source: str,
     key: str,
     base_dir: Path,
+    parsed: dict[str, Any],
+    name: str,
 ) -> Any:
-    if spec.type in ("steps", "budgets", "comparisons"):
+    """The TOML value, checked; what needs parsing is parsed here, once, into ``parsed[name]``."""
+    if spec.type in NESTED_TYPES:
         from cutover_probe.probes import httpkind_spec
 
         _check_nested_references(value, variables, source, key)
         try:
             if spec.type == "steps":
-                httpkind_spec.parse_steps(value, "")
+                parsed[name] = httpkind_spec.parse_steps(value, "")
             elif spec.type == "comparisons":
-                httpkind_spec.parse_comparisons(value, "")
+                parsed[name] = httpkind_spec.parse_comparisons(value, "")
             else:
-                httpkind_spec.parse_budgets(value, "")
+                parsed[name] = httpkind_spec.parse_budgets(value, "")
         except httpkind_spec.SpecError as exc:
             raise ConfigError(source, f"{key}{exc.key}", exc.problem) from None
         return value
@@ -334,7 +364,7 @@ def _check_param(
             _check_references(value, spec, variables, source, key)
             return value
         try:
-            parse_duration(value)
+            parsed[name] = parse_duration(value)
         except ValueError as exc:
             raise ConfigError(source, key, str(exc)) from None
         return value

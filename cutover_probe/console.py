@@ -16,7 +16,7 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, TextIO
 
 from cutover_probe.model import Outcome, PlannedCheck, Status
@@ -175,6 +175,7 @@ class LiveConsole:
         self._started: dict[str, float] = {}
         self._done: dict[str, Outcome] = {}
         self._live: Any = None
+        self._final = False  # the last render, which stays on screen: every row
 
     def start(self, checks: tuple[PlannedCheck, ...]) -> None:
         from rich.live import Live
@@ -204,7 +205,8 @@ class LiveConsole:
             )
         table.add_column("reason", width=reason_width, no_wrap=True, overflow="ellipsis")
         now = time.monotonic()
-        for planned in self._checks:
+        rows, hidden = self._window()
+        for planned in rows:
             outcome = self._done.get(planned.id)
             required = planned.check.required_label
             if outcome is not None:
@@ -225,7 +227,41 @@ class LiveConsole:
                 )
             else:
                 table.add_row(Text("pending", style="dim"), Text(planned.id), required)
+        if hidden:  # below the table, whole: a column would cut it to the widest id
+            table.caption = Text(hidden, style="dim")
+            table.caption_justify = "left"
         return table
+
+    def _window(self) -> tuple[Sequence[PlannedCheck], str]:
+        """The rows a refresh draws, and what it leaves out. Drawn 8 times a second by rich's
+        thread, which holds the GIL meanwhile: all 7,000 rows of 1000 environments made every
+        refresh cost as much as the run had checks, longer the longer the run. While the run
+        goes, a matrix taller than the terminal shows its running and failed checks (as many
+        as fit) and counts the rest; the last render, the one left on screen, has every row."""
+        room = max(self._rich.size.height - 4, 8)
+        if self._final or len(self._checks) <= room:
+            return self._checks, ""
+        running = [p for p in self._checks if p.id in self._started and p.id not in self._done]
+        failed = [
+            p
+            for p in self._checks
+            if p.id in self._done and self._done[p.id].status in (Status.FAILED, Status.CANCELLED)
+        ]
+        shown = (running + failed)[:room]
+        counts: dict[str, int] = {}
+        for planned in self._checks:
+            outcome = self._done.get(planned.id)
+            state = (
+                outcome.status.value
+                if outcome
+                else "running"
+                if planned.id in self._started
+                else "pending"
+            )
+            counts[state] = counts.get(state, 0) + 1
+        hidden = len(self._checks) - len(shown)
+        summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+        return shown, f"… {hidden} more not shown ({summary})"
 
     def _fixed_widths(self) -> tuple[int, int, int, int]:
         return (9, max((len(p.id) for p in self._checks), default=5), 8, 7)
@@ -249,6 +285,7 @@ class LiveConsole:
     def stop(self) -> None:
         if self._live is None:
             return
+        self._final = True  # the render left on screen has every row
         self._live.stop()
         self._live = None
         # A failure whose reason the table cut is printed whole below it (the terminal wraps
@@ -267,7 +304,9 @@ class LiveConsole:
     def say(self, text: str) -> None:
         from rich.text import Text
 
-        self._rich.print(Text(visible(self._redact(text))), highlight=False)
+        # soft_wrap: the terminal wraps a long line, rich does not break it with a newline (a
+        # path or a `gcloud … add-iam-policy-binding` command must paste whole).
+        self._rich.print(Text(visible(self._redact(text))), highlight=False, soft_wrap=True)
 
     def say_verdict(self, text: str, label: str) -> None:
         from rich.text import Text

@@ -7,13 +7,11 @@ previous report" renders it, so the two never disagree about a check.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-Document = dict[str, Any]
-# Where a compared-with document was read from: set on the copy `report.previous_report` and
-# `workflow.earlier_report` return, never written to a results.json.
-COMPARED_DIR = "compared_directory"
+from cutover_probe.results import CheckResult, RunResults
+from cutover_probe.text import visible
 
 
 @dataclass(frozen=True)
@@ -40,23 +38,24 @@ class Changes:
         return bool(self.newly_failing or self.newly_passing or self.reason_changed or self.other)
 
 
-def classify(old: Document, new: Document) -> Changes:
+def classify(old: RunResults, new: RunResults | Sequence[CheckResult]) -> Changes:
     """Every check's change from ``old`` to ``new``, by id, in ``new``'s order (removed checks
     last, in ``old``'s order)."""
-    before = {str(check["id"]): check for check in old.get("checks") or []}
-    after = {str(check["id"]): check for check in new.get("checks") or []}
+    checks = new.checks if isinstance(new, RunResults) else new
+    before = {check.id: check for check in old.checks}
+    after = {check.id: check for check in checks}
     failing: list[Change] = []
     passing: list[Change] = []
     changed: list[Change] = []
     other: list[Change] = []
     for check_id, check in after.items():
         previous = before.get(check_id)
-        now, reason = str(check["status"]), str(check.get("reason", ""))
+        now, reason = check.status.value, check.reason
         if previous is None:
             change = Change(check_id, None, now, "", reason)
             (failing if now == "failed" else other).append(change)
             continue
-        was, old_reason = str(previous["status"]), str(previous.get("reason", ""))
+        was, old_reason = previous.status.value, previous.reason
         change = Change(check_id, was, now, old_reason, reason)
         if now == "failed" and was != "failed":
             failing.append(change)
@@ -67,17 +66,15 @@ def classify(old: Document, new: Document) -> Changes:
         elif now != was:
             other.append(change)
     other += [
-        Change(check_id, str(check["status"]), None, str(check.get("reason", "")), "")
+        Change(check_id, check.status.value, None, check.reason, "")
         for check_id, check in before.items()
         if check_id not in after
     ]
     return Changes(tuple(failing), tuple(passing), tuple(changed), tuple(other))
 
 
-def diff_documents(old: Document, new: Document) -> list[str]:
-    from cutover_probe.text import visible_values
-
-    old, new = visible_values(old), visible_values(new)
+def diff_documents(old: RunResults, new: RunResults) -> list[str]:
+    old, new = old.map_strings(visible), new.map_strings(visible)
     changes = classify(old, new)
     other = []
     for change in changes.other:
@@ -88,8 +85,7 @@ def diff_documents(old: Document, new: Document) -> list[str]:
         else:
             other.append(f"~ {change.check_id}: {change.was} -> {change.now}")
     lines = [
-        f"verdict: {old['verdict']['label']} ({old['timestamp']}) -> "
-        f"{new['verdict']['label']} ({new['timestamp']})"
+        f"verdict: {old.verdict.label} ({old.timestamp}) -> {new.verdict.label} ({new.timestamp})"
     ]
     for title, items in (
         (

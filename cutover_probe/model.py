@@ -35,7 +35,10 @@ class Variable:
 class Check:
     """One row of the matrix: an id, a probe kind, and the kind's parameters.
 
-    ``params`` holds values with ``${VAR}`` references still unresolved; `Plan` resolves them.
+    ``params`` holds the TOML values (defaults filled in) with ``${VAR}`` references still
+    unresolved; `Plan` resolves them. ``parsed`` holds what config already parsed, so nothing is
+    parsed twice: the nested specs (``steps``, ``budgets``, ``compare``) as their typed objects,
+    ``${VAR}`` text left in their strings, and literal durations as seconds.
     """
 
     id: str
@@ -50,6 +53,7 @@ class Check:
     # False: a lane beyond the seed's, absent from the report (not even "skipped") while its
     # enabled_by flag is off, so a default run keeps exactly the seed's rows.
     listed_when_off: bool = True
+    parsed: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def required_label(self) -> str:
@@ -87,7 +91,7 @@ class PlannedCheck:
 
     index: int
     check: Check
-    params: Mapping[str, Any]
+    params: Any  # the kind's parameter dataclass, every value resolved and typed
     skip_reason: str | None
     command: str  # a secret-free account of what will run, or the skip reason
     # Why it cannot even start (a lane's program not on PATH, its manifest missing): it is not

@@ -8,6 +8,7 @@ its lanes only when it is "1", and a check whose base URL is unset is skipped wi
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import os
 import re
@@ -23,11 +24,12 @@ from cutover_probe.config import REFERENCE
 from cutover_probe.durations import parse_duration
 from cutover_probe.errors import EnvironmentError_, UsageError
 from cutover_probe.model import Check, Matrix, PlannedCheck, Variable
-from cutover_probe.probes import KINDS
+from cutover_probe.probes import KINDS, Kind
 from cutover_probe.probes.google import domains
 from cutover_probe.probes.google.domains import PlannedDomain
 from cutover_probe.probes.google.gcloud import credentials_skip_reason
 from cutover_probe.probes.google.gcloud import endpoint as google_endpoint
+from cutover_probe.probes.schema import NESTED_TYPES
 from cutover_probe.secrets import Redactor, Secret
 from cutover_probe.text import visible
 
@@ -158,11 +160,24 @@ def _typed(var: Variable, raw: str) -> str | Secret:
 
 
 def interpolate(value: Any, values: Mapping[str, str | Secret]) -> Any:
-    """Replace ``${VAR}`` references; a lone secret reference becomes the `Secret` itself."""
+    """Replace ``${VAR}`` references; a lone secret reference becomes the `Secret` itself.
+
+    Also walks the typed specs config parsed (steps, budgets, comparisons): a reference can only
+    stand in one of their strings, because their parsers refuse one where a number, a method or
+    a status is expected, so substituting it is not parsing again."""
     if isinstance(value, list):
         return [interpolate(item, values) for item in value]
-    if isinstance(value, dict):
+    if isinstance(value, tuple):
+        return tuple(interpolate(item, values) for item in value)
+    if isinstance(value, Mapping):
         return {key: interpolate(item, values) for key, item in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {
+            f.name: interpolate(getattr(value, f.name), values)
+            for f in dataclasses.fields(value)
+            if f.init
+        }
+        return dataclasses.replace(value, **changes)
     if not isinstance(value, str):
         return value
     whole = REFERENCE.fullmatch(value)
@@ -191,10 +206,10 @@ def build_plan(
         if not check.listed_when_off and values[check.enabled_by or ""] != "1":
             continue
         kind = KINDS[check.kind]
-        params = {
-            name: _coerce(check, name, value, interpolate(value, values))
-            for name, value in check.params.items()
-        }
+        params: dict[str, Any] = {}  # as written, resolved: the command column's view
+        typed: dict[str, Any] = {}  # as the runner takes them
+        for name, raw in check.params.items():
+            params[name], typed[name] = _resolve(check, kind, name, raw, values)
         index = len(planned)
         skip = _skip_reason(check.enabled_by, check.requires_set, values)
         if skip is None:
@@ -216,7 +231,7 @@ def build_plan(
             PlannedCheck(
                 index=index,
                 check=check,
-                params=params,
+                params=kind.params(**typed),
                 skip_reason=skip,
                 command=command,
                 cannot_start=blocked,
@@ -256,22 +271,38 @@ def plan_domains(
     )
 
 
-def _coerce(check: Check, name: str, raw: Any, value: Any) -> Any:
-    """Numbers and durations that come from variables are checked once they are resolved."""
-    spec = KINDS[check.kind].params[name]
-    kind_type = spec.type
-    if kind_type == "secret" and isinstance(value, str):
-        return Secret(value)  # an unset optional token: the default "", never printable
-    if kind_type not in ("int", "duration") or not isinstance(raw, str):
-        return value
+def _resolve(
+    check: Check, kind: Kind[Any], name: str, raw: Any, values: Mapping[str, str | Secret]
+) -> tuple[Any, Any]:
+    """One parameter, resolved: (as written, for the command column; typed, for the runner).
+
+    What config parsed (nested specs, literal durations) is taken from ``check.parsed`` and only
+    has its references substituted; numbers and durations that come from variables are parsed
+    here, once they are resolved."""
+    spec = kind.schema[name]
+    value = interpolate(raw, values)
+    if spec.type == "secret":
+        # An unset optional token is the default "": wrapped all the same, never printable.
+        secret = Secret(value) if isinstance(value, str) else value
+        return secret, secret
+    if spec.type in NESTED_TYPES:
+        return value, interpolate(check.parsed[name], values)
+    if spec.type in ("strings", "names"):
+        return value, tuple(value)
+    if spec.type == "table":
+        return value, dict(value)
+    if spec.type == "duration" and name in check.parsed:
+        return value, check.parsed[name]
+    if spec.type not in ("int", "duration") or not isinstance(raw, str):
+        return value, value
     reference = REFERENCE.search(raw)
     where = reference.group(1) if reference else f"{check.id}.{name}"
-    if kind_type == "duration":
+    if spec.type == "duration":
         try:
-            parse_duration(value)
+            seconds = parse_duration(value)
         except ValueError as exc:  # its own words: "… at most 366 days, got '99999999999h'"
             raise EnvironmentError_(where, str(exc)) from None
-        return value
+        return value, seconds
     try:
         number = int(str(value).strip())
     except ValueError:
@@ -280,7 +311,7 @@ def _coerce(check: Check, name: str, raw: Any, value: Any) -> Any:
         raise EnvironmentError_(where, f"expected {spec.minimum} or more, got {number}")
     if number > MAX_NUMBER:
         raise EnvironmentError_(where, f"expected at most {MAX_NUMBER}, got {number}")
-    return number
+    return number, number
 
 
 def _skip_reason(

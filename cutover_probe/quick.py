@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from cutover_probe.config import REFERENCE
 from cutover_probe.engine import RunSettings, execute
 from cutover_probe.errors import ReportIncomplete
 from cutover_probe.model import Check, Matrix, Outcome, PlannedCheck, Status
@@ -29,46 +31,70 @@ from cutover_probe.reasons import shown
 from cutover_probe.text import visible
 
 Redact = Callable[[str], str]
-SERVICES = (
-    ("control", "staging", "STAGING_CONTROL_BASE_URL"),
-    ("control", "prod", "PROD_CONTROL_BASE_URL"),
-    ("runtime", "staging", "STAGING_RUNTIME_BASE_URL"),
-    ("runtime", "prod", "PROD_RUNTIME_BASE_URL"),
-)
-CLOUD_RUN = (("control", "CONTROL_SERVICE"), ("runtime", "RUNTIME_SERVICE"))
+# The kinds whose checks name a service quick asks: its base URL's health and readiness, and
+# its Cloud Run service's latest revision.
+HEALTH_KINDS = ("control-health", "control-smoke", "runtime-smoke")
+CLOUD_RUN_KINDS = ("cloudrun-ready", "cloudrun-canary", "cloudrun-migration-drift")
+
+
+@dataclass(frozen=True)
+class Service:
+    """One row of quick's table, read from the matrix: a service is the first word of the id of
+    a check that asks it (``control-staging-health`` asks ``control``)."""
+
+    name: str
+    environment: str
+    params: Mapping[str, str]  # as written in the matrix, ${VAR} references and all
+
+
+def services(matrix: Matrix) -> tuple[list[Service], list[Service]]:
+    """Whom to ask, from the matrix's own checks rather than names fixed here: each
+    (service, environment) with a health-checked base URL, then each Cloud Run service, in the
+    order their services first appear (one row each, the first check naming it wins)."""
+    health: dict[tuple[str, str], Service] = {}
+    cloud_run: dict[str, Service] = {}
+    for check in matrix.checks:
+        name = check.id.split("-", 1)[0]
+        if check.kind in HEALTH_KINDS and check.environment is not None:
+            params = {"base_url": str(check.params["base_url"])}
+            health.setdefault((name, check.environment), Service(name, check.environment, params))
+        elif check.kind in CLOUD_RUN_KINDS:
+            params = {key: str(check.params[key]) for key in ("project", "region", "service")}
+            cloud_run.setdefault(name, Service(name, check.environment or "prod", params))
+    order = list(dict.fromkeys(name for name, _ in health))
+    ranked = sorted(
+        cloud_run.values(),
+        key=lambda s: order.index(s.name) if s.name in order else len(order),
+    )
+    return list(health.values()), ranked
 
 
 def quick_matrix(matrix: Matrix) -> Matrix:
+    health, cloud_run = services(matrix)
     checks = [
         Check(
-            id=f"{service}-{env}",
+            id=f"{service.name}-{service.environment}",
             kind="control-health",
             required=True,
-            description=f"{env} {service} /healthz and /readyz",
-            environment=env,
-            params={"base_url": f"${{{variable}}}"},
-            requires_set=(variable,),
+            description=f"{service.environment} {service.name} /healthz and /readyz",
+            environment=service.environment,
+            params=service.params,
+            requires_set=tuple(REFERENCE.findall(service.params["base_url"])),
             deadline_s=10.0,
         )
-        for service, env, variable in SERVICES
-        if variable in matrix.variables
+        for service in health
     ]
     checks += [
         Check(
-            id=f"cloudrun-{service}",
+            id=f"cloudrun-{service.name}",
             kind="cloudrun-ready",
             required=True,
-            description=f"Cloud Run {service} service: latest revision ready and serving",
-            environment="prod",
-            params={
-                "project": "${GCP_PROJECT}",
-                "region": "${GCP_REGION}",
-                "service": f"${{{variable}}}",
-            },
+            description=f"Cloud Run {service.name} service: latest revision ready and serving",
+            environment=service.environment,
+            params=service.params,
             deadline_s=10.0,
         )
-        for service, variable in CLOUD_RUN
-        if {variable, "GCP_PROJECT", "GCP_REGION"} <= set(matrix.variables)
+        for service in cloud_run
     ]
     return dataclasses.replace(
         matrix, title="cutover-probe quick", checks=tuple(checks), domain_mappings=()

@@ -1,8 +1,8 @@
 """Evidence on disk: results.tsv, SUMMARY.md, results.json and logs/<check>.log.
 
-Everything is rendered from one document, the results.json of the run (schema
-``cutover-probe/results/v1``, docs/results-schema.md), so a report merged from shards and a
-report of a whole run come out of the same code and are byte-identical when the outcomes are.
+Everything is rendered from one results model (results.py, whose JSON is the run's results.json,
+schema ``cutover-probe/results/v1``, docs/results-schema.md), so a report merged from shards and
+a report of a whole run come out of the same code and are byte-identical when the outcomes are.
 A reporter knows nothing of HTTP or subprocesses. Every byte passes the redactor before it is
 written, and every file is written to a temporary name and renamed, so a report on disk is
 always whole; results.tsv is written last, so its presence means the rest is there. results.tsv
@@ -20,30 +20,38 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from cutover_probe import __version__
-from cutover_probe.diffing import COMPARED_DIR
 from cutover_probe.errors import UsageError
 from cutover_probe.model import Outcome, PlannedCheck, Status
 from cutover_probe.planning import Plan
 from cutover_probe.policy import Verdict
 from cutover_probe.reasons import shown
+from cutover_probe.results import (
+    CheckResult,
+    Counts,
+    Details,
+    DomainRecord,
+    MatrixRef,
+    RunResults,
+    Shard,
+    Tool,
+    VerdictRecord,
+    map_strings,
+)
 from cutover_probe.secrets import Redactor
-from cutover_probe.text import markdown_cell, visible, visible_values
+from cutover_probe.text import markdown_cell, visible
 
 TSV_HEADER = ("check_id", "required", "status", "description", "log_path", "command")
-RESULTS_SCHEMA = "cutover-probe/results/v1"
 REPORT_FILES = ("results.tsv", "SUMMARY.md", "results.json", "report.html")
 # Lanes stream their full output here during the run (already redacted); the log writer copies
 # each into logs/<check>.log between its header and footer, then removes the folder.
 LANE_OUTPUT_DIR = ".lane-output"
 LOCK_FILE = ".cutover-probe.lock"
-
-Document = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -164,57 +172,53 @@ def build_document(
     wall_s: float,
     domains: Sequence[Mapping[str, Any]] = (),
     shard: tuple[int, int] | None = None,
-) -> Document:
+) -> RunResults:
     """The run as data: what every other artifact is rendered from."""
-    return {
-        "schema": RESULTS_SCHEMA,
-        "tool": {"name": "cutover-probe", "version": __version__},
-        "title": plan.matrix.title,
-        "timestamp": timestamp.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-        "wall_ms": round(wall_s * 1000, 1),
-        "verdict": verdict_document(verdict),
-        "environment": dict(plan.environment_summary()),
-        "domain_mappings": [dict(d) for d in domains],
-        "matrix": {
-            "source": str(plan.matrix.source),
-            "ids": list(plan.all_ids),
-        },
-        "shard": {"index": shard[0], "count": shard[1]} if shard else None,
-        "checks": [
-            {
-                "id": planned.id,
-                "kind": planned.check.kind,
-                "environment": planned.check.environment,
-                "required": planned.check.required,
-                "description": planned.check.description,
-                "status": outcome.status.value,
-                "reason": outcome.reason,
-                "command": command_column(planned, outcome),
-                "log_path": log_path(planned.id),
-                "started_ms": round(outcome.started_s * 1000, 1),
-                "duration_ms": round(outcome.duration_ms, 1),
-                "attempts": outcome.attempts,
-                "evidence": list(outcome.evidence),
-                "details": dict(outcome.details),
-            }
+    return RunResults(
+        tool=Tool(name="cutover-probe", version=__version__),
+        title=plan.matrix.title,
+        timestamp=timestamp.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        wall_ms=round(wall_s * 1000, 1),
+        verdict=verdict_model(verdict),
+        environment=dict(plan.environment_summary()),
+        domain_mappings=tuple(DomainRecord(dict(d)) for d in domains),
+        matrix=MatrixRef(source=str(plan.matrix.source), ids=tuple(plan.all_ids)),
+        shard=Shard(index=shard[0], count=shard[1]) if shard else None,
+        checks=tuple(
+            CheckResult(
+                id=planned.id,
+                kind=planned.check.kind,
+                environment=planned.check.environment,
+                required=planned.check.required,
+                description=planned.check.description,
+                status=outcome.status,
+                reason=outcome.reason,
+                command=command_column(planned, outcome),
+                log_path=log_path(planned.id),
+                started_ms=round(outcome.started_s * 1000, 1),
+                duration_ms=round(outcome.duration_ms, 1),
+                attempts=outcome.attempts,
+                evidence=tuple(outcome.evidence),
+                details=Details(dict(outcome.details)),
+            )
             for planned, outcome in rows
-        ],
-    }
+        ),
+    )
 
 
-def verdict_document(verdict: Verdict) -> dict[str, Any]:
-    return {
-        "overall": verdict.overall,
-        "label": verdict.label,
-        "exit_code": verdict.exit_code,
-        "gating": verdict.gating,
-        "why": verdict.why,
-        "counts": vars(verdict.counts),
-    }
+def verdict_model(verdict: Verdict) -> VerdictRecord:
+    return VerdictRecord(
+        overall=verdict.overall,
+        label=verdict.label,
+        exit_code=verdict.exit_code,
+        gating=verdict.gating,
+        why=verdict.why,
+        counts=Counts(**vars(verdict.counts)),
+    )
 
 
 def write_report(
-    directory: Path, doc: Document, redact: Redactor, previous: Document | None = None
+    directory: Path, doc: RunResults, redact: Redactor, previous: RunResults | None = None
 ) -> Report:
     """Every file of a report; ``previous`` (an earlier report) feeds report.html's changes.
 
@@ -225,18 +229,18 @@ def write_report(
 
     # Redact the values themselves before any format escapes them: a token holding '"' or '<'
     # would no longer match once JSON or HTML had rewritten it. The writer redacts again.
-    doc = redacted(doc, redact)
-    previous = redacted(previous, redact) if previous is not None else None
+    doc = doc.map_strings(redact)
+    previous = previous.map_strings(redact) if previous is not None else None
     tsv = directory / "results.tsv"
     summary = directory / "SUMMARY.md"
     results = directory / "results.json"
     failed: list[tuple[str, str]] = []
-    attempt(failed, "logs/", lambda: _write_logs(directory, doc["checks"], redact))
+    attempt(failed, "logs/", lambda: _write_logs(directory, doc.checks, redact))
     # Values only (done above): a text pass over JSON could rewrite a key.
     attempt(
         failed,
         "results.json",
-        lambda: _write(results, json.dumps(doc, indent=2, default=str) + "\n", _keep),
+        lambda: _write(results, doc.dumps(), _keep),
     )
     attempt(failed, "SUMMARY.md", lambda: _write(summary, render_summary(doc), redact))
     attempt(
@@ -257,24 +261,18 @@ def attempt(failed: list[tuple[str, str]], artifact: str, write: Callable[[], No
         failed.append((artifact, f"{type(exc).__name__}: {why}"))
 
 
-def redacted(value: Any, redact: Redactor) -> Any:
-    """Every string value inside a document through the redactor. Keys are left alone: they
+def redacted(results: RunResults, redact: Callable[[str], str]) -> RunResults:
+    """Every string value of the results through the redactor. Keys are left alone: they
     are the schema's names (and step or database names from the config), and a secret that
     happens to be a substring of one ("environm") must not rename "environment"."""
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, Mapping):
-        return {k: redacted(v, redact) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [redacted(item, redact) for item in value]
-    return value
+    return results.map_strings(redact)
 
 
 def _keep(text: str) -> str:
     return text
 
 
-def _write_logs(directory: Path, checks: Sequence[Mapping[str, Any]], redact: Redactor) -> None:
+def _write_logs(directory: Path, checks: Sequence[CheckResult], redact: Redactor) -> None:
     """All logs into a fresh hidden directory, which then replaces the empty logs/ at once:
     one rename instead of a thousand, and never a half-written log in logs/. A lane's log
     takes its full output from the lane's transcript, streamed, never held in memory."""
@@ -282,9 +280,9 @@ def _write_logs(directory: Path, checks: Sequence[Mapping[str, Any]], redact: Re
     transcripts = directory / LANE_OUTPUT_DIR
     try:
         for check in checks:
-            name = Path(check["log_path"]).name
+            name = Path(check.log_path).name
             transcript = transcripts / name
-            if check["status"] != Status.SKIPPED.value and transcript.is_file():
+            if check.status is not Status.SKIPPED and transcript.is_file():
                 _write_lane_log(staging / name, check, transcript, redact)
             else:
                 (staging / name).write_text(redact(render_log(check)), encoding="utf-8")
@@ -305,14 +303,12 @@ def _write_logs(directory: Path, checks: Sequence[Mapping[str, Any]], redact: Re
     shutil.rmtree(transcripts, ignore_errors=True)
 
 
-def _write_lane_log(
-    path: Path, check: Mapping[str, Any], transcript: Path, redact: Redactor
-) -> None:
+def _write_lane_log(path: Path, check: CheckResult, transcript: Path, redact: Redactor) -> None:
     """Header, the transcript as the lane wrote it (redacted as it streamed), the engine's
     verdict line (it comes after the lane ended, so it is in the evidence, not the transcript),
     footer."""
-    check = visible_values(check)
-    evidence = check["evidence"]
+    check = map_strings(check, visible)
+    evidence = check.evidence
     verdict = [evidence[-1]] if evidence and evidence[-1].startswith("FAILED: ") else []
     with path.open("wb") as out, transcript.open("rb") as source:
         out.write(redact("\n".join(log_header(check)) + "\n").encode("utf-8"))
@@ -354,46 +350,45 @@ def cell(text: str) -> str:
     return " ".join(visible(str(text)).split())
 
 
-def required_label(check: Mapping[str, Any]) -> str:
-    return "required" if check["required"] else "optional"
+def required_label(check: CheckResult) -> str:
+    return check.required_label
 
 
-def render_tsv(doc: Document) -> str:
-    doc = visible_values(doc)
+def render_tsv(doc: RunResults) -> str:
+    doc = doc.map_strings(visible)
     lines = ["\t".join(TSV_HEADER)]
-    for check in doc["checks"]:
+    for check in doc.checks:
         fields = (
-            check["id"],
+            check.id,
             required_label(check),
-            check["status"],
-            check["description"],
-            check["log_path"],
-            check["command"],
+            check.status.value,
+            check.description,
+            check.log_path,
+            check.command,
         )
         lines.append("\t".join(cell(field) for field in fields))
     return "\n".join(lines) + "\n"
 
 
-def render_log(check: Mapping[str, Any]) -> str:
-    check = visible_values(check)
-    skipped = check["status"] == Status.SKIPPED.value
-    body = [] if skipped else list(check["evidence"])
+def render_log(check: CheckResult) -> str:
+    check = map_strings(check, visible)
+    body = [] if check.status is Status.SKIPPED else list(check.evidence)
     return "\n".join([*log_header(check), *body, *log_footer(check)]) + "\n"
 
 
-def log_header(check: Mapping[str, Any]) -> list[str]:
+def log_header(check: CheckResult) -> list[str]:
     return [
-        f"# {check['id']} ({required_label(check)}): {check['description']}",
-        f"# command: {check['command']}",
+        f"# {check.id} ({required_label(check)}): {check.description}",
+        f"# command: {check.command}",
     ]
 
 
-def log_footer(check: Mapping[str, Any]) -> list[str]:
-    footer = [f"# status: {check['status']}"]
-    if check["reason"]:
-        footer.append(f"# reason: {check['reason']}")
-    if check["status"] != Status.SKIPPED.value:
-        footer.append(f"# duration: {check['duration_ms']:.0f} ms, attempts: {check['attempts']}")
+def log_footer(check: CheckResult) -> list[str]:
+    footer = [f"# status: {check.status.value}"]
+    if check.reason:
+        footer.append(f"# reason: {check.reason}")
+    if check.status is not Status.SKIPPED:
+        footer.append(f"# duration: {check.duration_ms:.0f} ms, attempts: {check.attempts}")
     return footer
 
 
@@ -401,37 +396,37 @@ def md(text: str) -> str:
     return markdown_cell(text)
 
 
-def compact_timestamp(doc: Document) -> str:
-    stamp = datetime.fromisoformat(doc["timestamp"].replace("Z", "+00:00"))
+def compact_timestamp(doc: RunResults) -> str:
+    stamp = datetime.fromisoformat(doc.timestamp.replace("Z", "+00:00"))
     return stamp.strftime("%Y%m%dT%H%M%SZ")
 
 
-def render_summary(doc: Document) -> str:
-    doc = visible_values(doc)
-    verdict = doc["verdict"]
-    c = verdict["counts"]
+def render_summary(doc: RunResults) -> str:
+    doc = doc.map_strings(visible)
+    verdict = doc.verdict
+    c = verdict.counts
     out = [
-        f"# {doc['title']}",
+        f"# {doc.title}",
         "",
         f"- Timestamp (UTC): {compact_timestamp(doc)}",
-        f"- Overall: {verdict['overall']}",
-        f"- Verdict: {verdict['label']} ({verdict['why']})",
-        f"- Total checks: {c['total']}",
-        f"- Passed: {c['passed']}",
-        f"- Required failures: {c['required_failures']}",
-        f"- Optional failures: {c['optional_failures']}",
-        f"- Required skipped: {c['required_skipped']}",
-        f"- Optional skipped: {c['optional_skipped']}",
+        f"- Overall: {verdict.overall}",
+        f"- Verdict: {verdict.label} ({verdict.why})",
+        f"- Total checks: {c.total}",
+        f"- Passed: {c.passed}",
+        f"- Required failures: {c.required_failures}",
+        f"- Optional failures: {c.optional_failures}",
+        f"- Required skipped: {c.required_skipped}",
+        f"- Optional skipped: {c.optional_skipped}",
     ]
-    if c["cancelled"]:
-        out.append(f"- Cancelled: {c['cancelled']}")
+    if c.cancelled:
+        out.append(f"- Cancelled: {c.cancelled}")
     out += ["", "## Environment", ""]
-    out += [f"- {name}={value}" for name, value in doc["environment"].items()]
-    if doc["domain_mappings"]:
+    out += [f"- {name}={value}" for name, value in doc.environment.items()]
+    if doc.domain_mappings:
         from cutover_probe.probes.google.domains import describe
 
-        out += [f"- {cell(describe(record))}" for record in doc["domain_mappings"]]
-    gating = verdict["gating"]
+        out += [f"- {cell(describe(dict(record.values)))}" for record in doc.domain_mappings]
+    gating = verdict.gating
     out += [
         f"- Mode: {'release gating' if gating else 'baseline capture'}"
         f" (FAIL_ON_REQUIRED_FAILURE={'1' if gating else '0'})",
@@ -441,31 +436,45 @@ def render_summary(doc: Document) -> str:
         "| Check | Required | Status | Description | Log | Duration | Reason |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for check in doc["checks"]:
-        skipped = check["status"] == Status.SKIPPED.value
-        duration = "" if skipped else f"{check['duration_ms'] / 1000:.2f}s"
+    for check in doc.checks:
+        skipped = check.status is Status.SKIPPED
+        duration = "" if skipped else f"{check.duration_ms / 1000:.2f}s"
         out.append(
-            f"| {check['id']} | {required_label(check)} | {check['status']} "
-            f"| {md(check['description'])} | {check['log_path']} | {duration} "
-            f"| {md(shown(check['status'], check['reason']))} |"
+            f"| {check.id} | {required_label(check)} | {check.status.value} "
+            f"| {md(check.description)} | {check.log_path} | {duration} "
+            f"| {md(shown(check.status.value, check.reason))} |"
         )
-    failed = [check for check in doc["checks"] if check["status"] == Status.FAILED.value]
+    out += permissions_missing(doc)
+    failed = [check for check in doc.checks if check.status is Status.FAILED]
     if failed:
         out += ["", "## Failures", ""]
         out += [
-            f"- {c['id']} ({required_label(c)}): {cell(shown(c['status'], c['reason']))}"
+            f"- {c.id} ({required_label(c)}): {cell(shown(c.status.value, c.reason))}"
             for c in failed
         ]
     out += ["", "## Commands", ""]
-    out += [f"- {check['id']}: {cell(check['command'])}" for check in doc["checks"]]
+    out += [f"- {check.id}: {cell(check.command)}" for check in doc.checks]
     return "\n".join(out) + "\n"
 
 
-def load_document(directory: Path) -> Document:
-    """A report's results.json, checked enough that renderers can trust it."""
-    path = directory / "results.json"
-    from cutover_probe.resultsdoc import DocumentError, validate
+def permissions_missing(doc: RunResults) -> list[str]:
+    """SUMMARY.md's section for the run's denied Google permissions and the commands granting
+    them (whole: one line each); nothing when Google denied nothing."""
+    from cutover_probe.probes.google.permissions import missing
 
+    denied, grant = missing(
+        (check.details.values for check in doc.checks),
+        (record.values for record in doc.domain_mappings),
+    )
+    if not denied:
+        return []
+    out = ["", "## Permissions missing", "", f"- {cell(', '.join(denied))}"]
+    return out + [f"- grant with: {cell(line)}" for line in grant]
+
+
+def load_document(directory: Path) -> RunResults:
+    """A report's results.json, validated and typed: renderers can trust it."""
+    path = directory / "results.json"
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -474,16 +483,7 @@ def load_document(directory: Path) -> Document:
         raise UsageError(f"{path}: unreadable: {exc}") from None
     except RecursionError:
         raise UsageError(f"{path}: unreadable: nested too deeply") from None
-    if not isinstance(doc, dict) or doc.get("schema") != RESULTS_SCHEMA:
-        found = doc.get("schema") if isinstance(doc, dict) else None
-        raise UsageError(f"{path}: schema {found!r}, expected {RESULTS_SCHEMA!r}")
-    try:
-        validate(doc)
-    except DocumentError as exc:
-        raise UsageError(f"{path}: {exc}") from None
-    except RecursionError:  # validation recurses only as deep as the schema; belt and braces
-        raise UsageError(f"{path}: nested too deeply") from None
-    return doc
+    return RunResults.from_json(doc, str(path))
 
 
 _TOP_TIMESTAMP = re.compile(r'^  "timestamp": "([^"\\]{1,64})"', re.M)
@@ -511,12 +511,12 @@ def _parse_time(value: object) -> datetime | None:
         return None
 
 
-def previous_report(directory: Path, before: datetime | str | None = None) -> Document | None:
+def previous_report(directory: Path, before: datetime | str | None = None) -> RunResults | None:
     """The newest earlier report beside ``directory``, for "what changed since the previous
     report": newest by the start time recorded in its results.json (a directory's name says
     nothing: ``--output-dir`` names are free), among those started no later than ``before``
-    (this run's start; None: any). The copy returned names its directory (`COMPARED_DIR`).
-    None when there is none."""
+    (this run's start; None: any). The model returned names its directory
+    (``compared_directory``). None when there is none."""
     parent = directory.parent
     if not parent.is_dir():
         return None
@@ -536,7 +536,7 @@ def previous_report(directory: Path, before: datetime | str | None = None) -> Do
             doc = load_document(candidate)
         except UsageError:
             continue
-        return {**doc, COMPARED_DIR: str(candidate)}
+        return replace(doc, compared_directory=str(candidate))
     return None
 
 

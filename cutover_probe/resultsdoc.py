@@ -2,13 +2,14 @@
 checked field by field against docs/results-schema.md before any renderer trusts it.
 
 A file with the right ``schema`` string can still be hand-edited, truncated by a tool or
-tampered with. Renderers index it freely (``check["status"]``), so a wrong shape would surface
-as a KeyError deep inside a renderer: exit 3 and no report. Here it is exit 2 naming the file and
-the JSON path: ``old/results.json: checks[3].status: expected one of passed, failed, skipped,
-cancelled, got 7``.
+tampered with. The results model (results.py) is built from it by trusting its shape, so a wrong
+shape would surface as a KeyError or TypeError deep inside: exit 3 and no report. Here it is
+exit 2 naming the file and the JSON path: ``old/results.json: checks[3].status: expected one of
+passed, failed, skipped, cancelled, got 7``. `results.RunResults.from_json` calls `validate`
+before it builds anything.
 
 Self-contained on purpose (no import from the rest of the package): it is the schema written as
-code, and a typed results model can take it over whole. Unknown keys are allowed, as the
+code. Unknown keys are allowed, as the
 schema's compatibility rules say; ``details`` is open per kind, and only the parts that
 report.html reads are checked.
 """

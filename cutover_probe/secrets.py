@@ -12,6 +12,7 @@ corrupt every line while protecting nothing.
 from __future__ import annotations
 
 import base64
+import bisect
 import html
 import json
 import re
@@ -22,6 +23,7 @@ from urllib.parse import quote, quote_plus
 
 MIN_SECRET_LENGTH: Final = 6
 MASK: Final = "[REDACTED]"
+HEAD_LENGTH: Final = 16  # what the search regex holds of a spelling (the whole, if shorter)
 
 
 class Secret:
@@ -67,21 +69,25 @@ class Redactor:
     encoded blob, including the three alignments at which it can sit inside a longer blob;
     JSON-escaped (ASCII and not) in a JSON log line; HTML-escaped.
 
-    The spellings are matched by compiled alternations, never one pass per secret. Each is a
-    trie (``ab(?:c|d)``): at each position of a line the engine tries one branch per distinct
-    next character, longest first, so a secret that contains another is masked whole. Secrets
-    learned during a run would make one pattern rebuilt at every new token quadratic (1000
-    tokens learned one by one, a log line after each: minutes), so the secrets are kept in
-    runs of 1, 2, 4, … secrets, merged like a binary counter and each compiled lazily: a new
-    token costs one small compile, and a line costs one pass per run (at most 11 for 1000
-    secrets; one for the configured secrets of a run). A secret that contains or is contained
-    in another puts every secret in one run again, so longest-first holds across them.
-    Thread-safe: worker threads learn too.
+    A line is scanned once, left to right; at each place where some spelling could start, the
+    longest spelling that is there is masked, so a secret that contains another is masked
+    whole. Finding those places is a regex over the spellings' first `HEAD_LENGTH` characters
+    only (a trie, in C); checking one is a binary search in the sorted spellings.
+    Secrets learned during a run must stay cheap: a regex over whole spellings, rebuilt for
+    every sync token learned (JWTs of ~500 characters, 20 spellings each), cost most of the
+    run's CPU at 100 environments. So the heads are kept in runs of 1, 2, 4, … secrets, merged
+    like a binary counter and each compiled lazily: a new token costs one small compile, every
+    head is compiled about log2(n) times, and a line costs one search per run (at most 11 for
+    1000 secrets; one for the configured secrets of a run). Thread-safe: worker threads learn
+    too.
     """
 
     def __init__(self, secrets: Iterable[str | Secret] = ()) -> None:
         self._lock = threading.Lock()
-        self._values: tuple[str, ...] = ()
+        self._values: set[str] = set()
+        self._forms: set[str] = set()
+        self._sorted: list[str] = []  # every spelling, sorted: the binary search's list
+        self._longest = 0
         self._runs: tuple[_Run, ...] = ()  # largest first; replaced whole, read without a lock
         for value in secrets:
             self.add(value)
@@ -93,46 +99,99 @@ class Redactor:
         with self._lock:
             if raw in self._values:
                 return
-            related = any(raw in known or known in raw for known in self._values)
-            self._values = (*self._values, raw)
-            runs = [*self._runs, _Run((raw,), spellings(raw))]
-            if related:
-                runs = [_merged(runs)]
-            while len(runs) >= 2 and len(runs[-1].values) >= len(runs[-2].values):
-                runs[-2:] = [_merged(runs[-2:])]
+            self._values.add(raw)
+            forms = spellings(raw) - self._forms
+            # The spellings are in the list before the run that finds them is published.
+            for form in forms:
+                bisect.insort(self._sorted, form)
+            self._forms |= forms
+            self._longest = max(self._longest, *(len(form) for form in forms), 0)
+            runs = [*self._runs, _Run(1, frozenset(form[:HEAD_LENGTH] for form in forms))]
+            while len(runs) >= 2 and runs[-1].count >= runs[-2].count:
+                last, before = runs.pop(), runs.pop()
+                runs.append(_Run(before.count + last.count, before.heads | last.heads))
             self._runs = tuple(runs)
 
     def __call__(self, text: str) -> str:
-        for run in self._runs:
-            pattern = run.pattern
-            if pattern is None:
-                with self._lock:
-                    if run.pattern is None:
-                        run.pattern = re.compile(alternation(run.forms))
-                    pattern = run.pattern
-            text = pattern.sub(MASK, text)
-        return text
+        runs = self._runs
+        if not runs or len(text) < MIN_SECRET_LENGTH:
+            return text
+        patterns = [self._pattern(run) for run in runs]
+        found = [pattern.search(text) for pattern in patterns]
+        pieces: list[str] = []
+        done = 0  # text[:done] is in pieces
+        position = 0
+        while True:
+            starts = [match.start() for match in found if match is not None]
+            if not starts:
+                break
+            start = min(starts)
+            form = self._longest_at(text, start)
+            if form:
+                pieces += (text[done:start], MASK)
+                done = position = start + len(form)
+            else:
+                position = start + 1
+            for i, match in enumerate(found):
+                if match is not None and match.start() < position:
+                    found[i] = patterns[i].search(text, position)
+        if not pieces:
+            return text
+        pieces.append(text[done:])
+        return "".join(pieces)
+
+    def _pattern(self, run: _Run) -> re.Pattern[str]:
+        pattern = run.pattern
+        if pattern is None:
+            with self._lock:
+                if run.pattern is None:
+                    run.pattern = re.compile(alternation(run.heads))
+                pattern = run.pattern
+        return pattern
+
+    def _longest_at(self, text: str, start: int) -> str:
+        """The longest spelling that ``text`` holds at ``start``, or "".
+
+        Among the sorted spellings, the last one not after the text is either a prefix of it
+        or shares a common prefix with it that every shorter match must be a prefix of."""
+        target = text[start : start + self._longest]
+        spelled = self._sorted
+        while len(target) >= MIN_SECRET_LENGTH:
+            index = bisect.bisect_right(spelled, target)
+            if index == 0:
+                return ""
+            form = spelled[index - 1]
+            if target.startswith(form):
+                return form
+            target = target[: _common_prefix(form, target)]
+        return ""
 
     def __len__(self) -> int:
         return len(self._values)
 
 
+def _common_prefix(a: str, b: str) -> int:
+    """How many leading characters ``a`` and ``b`` share (a binary search of C comparisons)."""
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[:middle] == b[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
 class _Run:
-    """Some secrets' spellings and, once a line needed it, their compiled alternation."""
+    """The first characters of some secrets' spellings and, once a line needed it, their
+    compiled alternation: where a spelling may start."""
 
-    __slots__ = ("forms", "pattern", "values")
+    __slots__ = ("count", "heads", "pattern")
 
-    def __init__(self, values: tuple[str, ...], forms: frozenset[str]) -> None:
-        self.values = values
-        self.forms = forms
+    def __init__(self, count: int, heads: frozenset[str]) -> None:
+        self.count = count
+        self.heads = heads
         self.pattern: re.Pattern[str] | None = None
-
-
-def _merged(runs: Iterable[_Run]) -> _Run:
-    runs = list(runs)
-    return _Run(
-        tuple(v for run in runs for v in run.values), frozenset().union(*(r.forms for r in runs))
-    )
 
 
 def spellings(secret: str) -> frozenset[str]:

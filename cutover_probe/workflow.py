@@ -5,6 +5,7 @@ alone; `run`, `demo` and `quick` are callers of `run_matrix`, `merge` of `merge_
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 import tempfile
@@ -17,7 +18,6 @@ from typing import TextIO
 from cutover_probe import diagnostics
 from cutover_probe.config import load_matrix
 from cutover_probe.console import Console, make_console
-from cutover_probe.diffing import COMPARED_DIR
 from cutover_probe.engine import RunResult, RunSettings, execute, trust_store
 from cutover_probe.errors import ReportIncomplete, UsageError
 from cutover_probe.model import Status
@@ -25,7 +25,6 @@ from cutover_probe.planning import Plan, Selection, build_plan
 from cutover_probe.policy import Verdict, decide
 from cutover_probe.report import (
     LANE_OUTPUT_DIR,
-    Document,
     Report,
     attempt,
     build_document,
@@ -34,10 +33,11 @@ from cutover_probe.report import (
     previous_report,
     release,
     utc_now,
-    verdict_document,
+    verdict_model,
     write_report,
     write_text,
 )
+from cutover_probe.results import RunResults
 from cutover_probe.secrets import Redactor
 from cutover_probe.text import visible
 
@@ -70,7 +70,7 @@ class RunSummary:
     plan: Plan
     result: RunResult
     verdict: Verdict
-    document: Document
+    document: RunResults
     report: Report | None
 
 
@@ -119,7 +119,7 @@ async def _probe_and_write(
     request: RunRequest,
     plan: Plan,
     directory: Path,
-    previous: Document | None,
+    previous: RunResults | None,
     timestamp: datetime,
     out: TextIO | None,
 ) -> RunSummary:
@@ -169,11 +169,11 @@ async def _probe_and_write(
 
 def earlier_report(
     compare_to: Path | None, directory: Path, before: datetime | str | None = None
-) -> Document | None:
+) -> RunResults | None:
     """The report report.html compares with: --compare-to, else the newest report beside
-    ``directory`` started before ``before`` (see `previous_report`); carries `COMPARED_DIR`."""
+    ``directory`` started before ``before`` (see `previous_report`); names its directory."""
     if compare_to is not None:
-        return {**load_document(compare_to), COMPARED_DIR: str(compare_to)}
+        return replace(load_document(compare_to), compared_directory=str(compare_to))
     return previous_report(directory, before)
 
 
@@ -202,6 +202,21 @@ def check_outputs(outputs: Outputs) -> None:
             ) from None
 
 
+def tell_permissions(console: Console, doc: RunResults) -> None:
+    """The run's denied Google permissions, once, and the commands granting them, whole (a
+    command cut to fit a line cannot be pasted), just before the verdict line."""
+    from cutover_probe.probes.google.permissions import missing
+
+    denied, grant = missing(
+        (check.details.values for check in doc.checks),
+        (record.values for record in doc.domain_mappings),
+    )
+    if denied:
+        console.say(f"[matrix] permissions missing: {', '.join(denied)}")
+    for line in grant:
+        console.say(f"[matrix] grant with: {line}")
+
+
 def _is_fifo(path: Path) -> bool:
     try:
         return stat.S_ISFIFO(path.stat().st_mode)
@@ -213,7 +228,7 @@ def _why(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def write_ci_outputs(doc: Document, outputs: Outputs, redact: Redactor) -> list[tuple[str, str]]:
+def write_ci_outputs(doc: RunResults, outputs: Outputs, redact: Redactor) -> list[tuple[str, str]]:
     """junit.xml and the step summary; what could not be written comes back (artifact, why)."""
     from cutover_probe.ci import render_junit, render_step_summary
     from cutover_probe.report import redacted
@@ -243,44 +258,44 @@ def write_ci_outputs(doc: Document, outputs: Outputs, redact: Redactor) -> list[
 
 def tell(
     console: Console,
-    doc: Document,
+    doc: RunResults,
     report: Report | None,
     wall_s: float | None,
-    previous: Document | None = None,
+    previous: RunResults | None = None,
 ) -> None:
     """The end of a run says where to look: the verdict (it stands out on a terminal), the
     checks that failed (also with -q), the report's files, report.html first."""
-    verdict = doc["verdict"]
-    shard = doc.get("shard")
-    part = f" for shard {shard['index']}/{shard['count']}" if shard else ""
+    verdict = doc.verdict
+    tell_permissions(console, doc)
+    shard = doc.shard
+    part = f" for shard {shard.index}/{shard.count}" if shard else ""
     console.say_verdict(
-        f"[matrix] verdict{part}: {verdict['label']} (overall {verdict['overall']}: "
-        f"{verdict['why']})",
-        verdict["label"],
+        f"[matrix] verdict{part}: {verdict.label} (overall {verdict.overall}: {verdict.why})",
+        verdict.label,
     )
-    failing = [c["id"] for c in doc["checks"] if c["status"] in ("failed", "cancelled")]
+    failing = [c.id for c in doc.checks if c.status in (Status.FAILED, Status.CANCELLED)]
     if failing:
         console.say(f"[matrix] failed: {', '.join(failing)}")
     if report is not None:
         console.say(f"[matrix] report: {report.directory / 'report.html'}")
         console.say(f"[matrix] results: {report.results_tsv}")
         console.say(f"[matrix] summary: {report.summary_md}")
-        if previous is not None and previous.get(COMPARED_DIR):
-            console.say(f"[matrix] compared with: {previous[COMPARED_DIR]}")
+        if previous is not None and previous.compared_directory:
+            console.say(f"[matrix] compared with: {previous.compared_directory}")
     if wall_s is not None:
         console.say(f"[matrix] wall time: {wall_s:.2f}s")
 
 
-def log_finished(doc: Document, report: Report | None) -> None:
+def log_finished(doc: RunResults, report: Report | None) -> None:
     """``run.finished``: the last diagnostic event, for a log pipeline (--log-format json)."""
-    verdict = doc["verdict"]
+    verdict = doc.verdict
     diagnostics.run_finished(
-        verdict=verdict["label"],
-        overall=verdict["overall"],
-        exit_code=verdict["exit_code"],
-        why=verdict["why"],
-        counts=dict(verdict["counts"]),
-        failed=[c["id"] for c in doc["checks"] if c["status"] == "failed"],
+        verdict=verdict.label,
+        overall=verdict.overall,
+        exit_code=verdict.exit_code,
+        why=verdict.why,
+        counts=dataclasses.asdict(verdict.counts),
+        failed=[c.id for c in doc.checks if c.status is Status.FAILED],
         report=str(report.directory) if report is not None else None,
     )
 
@@ -292,32 +307,32 @@ def merge_reports(
     environ: Mapping[str, str],
     out: TextIO | None = None,
     compare_to: Path | None = None,
-) -> Document:
+) -> RunResults:
     """Partial reports of shards 1..N into the report one whole run would have written."""
     if not sources:
         raise UsageError("merge needs the report directories of the shards")
     docs = [(source, load_document(source)) for source in sources]
-    ids = docs[0][1]["matrix"]["ids"]
+    ids = docs[0][1].matrix.ids
     by_index: dict[int, Path] = {}
     count = None
     for source, doc in docs:
-        shard = doc.get("shard")
+        shard = doc.shard
         if not shard:
             raise UsageError(f"{source}: not a shard's report (it has no shard); nothing to merge")
         if count is None:
-            count = shard["count"]
-        if shard["count"] != count:
+            count = shard.count
+        if shard.count != count:
             raise UsageError(
-                f"{source}: shard {shard['index']}/{shard['count']}, but others are of {count}"
+                f"{source}: shard {shard.index}/{shard.count}, but others are of {count}"
             )
-        if doc["matrix"]["ids"] != ids:
+        if doc.matrix.ids != ids:
             raise UsageError(f"{source}: a different matrix from {docs[0][0]}")
-        if doc["verdict"]["gating"] != docs[0][1]["verdict"]["gating"]:
+        if doc.verdict.gating != docs[0][1].verdict.gating:
             raise UsageError(f"{source}: a different FAIL_ON_REQUIRED_FAILURE from {docs[0][0]}")
-        if shard["index"] in by_index:
-            earlier = by_index[shard["index"]]
-            raise UsageError(f"shard {shard['index']}/{count} given twice: {earlier} and {source}")
-        by_index[shard["index"]] = source
+        if shard.index in by_index:
+            earlier = by_index[shard.index]
+            raise UsageError(f"shard {shard.index}/{count} given twice: {earlier} and {source}")
+        by_index[shard.index] = source
     assert count is not None
     missing = [k for k in range(1, count + 1) if k not in by_index]
     if missing:
@@ -326,29 +341,29 @@ def merge_reports(
             + ("s " if len(missing) > 1 else " ")
             + ", ".join(f"{k}/{count}" for k in missing)
         )
-    checks = {check["id"]: check for _, doc in docs for check in doc["checks"]}
+    checks = {check.id: check for _, doc in docs for check in doc.checks}
     absent = [check_id for check_id in ids if check_id not in checks]
     if absent:
         raise UsageError(f"no shard reported {', '.join(absent)}")
-    first = next(doc for _, doc in docs if doc["shard"]["index"] == 1)
-    interrupted = any(doc["verdict"]["label"] == "INTERRUPTED" for _, doc in docs)
-    ordered = [checks[check_id] for check_id in ids]
+    first = next(doc for _, doc in docs if doc.shard is not None and doc.shard.index == 1)
+    interrupted = any(doc.verdict.label == "INTERRUPTED" for _, doc in docs)
+    ordered = tuple(checks[check_id] for check_id in ids)
     verdict = decide(
-        [(c["required"], Status(c["status"])) for c in ordered],
-        gating=first["verdict"]["gating"],
+        [(c.required, c.status) for c in ordered],
+        gating=first.verdict.gating,
         interrupted=interrupted,
     )
-    merged: Document = {
-        **first,
-        "timestamp": min(doc["timestamp"] for _, doc in docs),
-        "wall_ms": max(doc["wall_ms"] for _, doc in docs),
-        "verdict": verdict_document(verdict),
-        "shard": None,
-        "merged_from": [str(by_index[k]) for k in sorted(by_index)],
-        "checks": ordered,
-    }
+    merged = replace(
+        first,
+        timestamp=min(doc.timestamp for _, doc in docs),
+        wall_ms=max(doc.wall_ms for _, doc in docs),
+        verdict=verdict_model(verdict),
+        shard=None,
+        merged_from=tuple(str(by_index[k]) for k in sorted(by_index)),
+        checks=ordered,
+    )
     check_outputs(outputs)
-    previous = earlier_report(compare_to, directory, merged["timestamp"])
+    previous = earlier_report(compare_to, directory, merged.timestamp)
     claim = claim_output_dir(directory)
     try:
         redact = Redactor()

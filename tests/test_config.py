@@ -10,7 +10,7 @@ import pytest
 from cutover_probe.config import default_config_path, load_matrix
 from cutover_probe.errors import ConfigError
 
-from .conftest import clean_environ, invoke_cli
+from .conftest import clean_environ, invoke_cli, run_cli
 
 SHIPPED = default_config_path().read_text()
 
@@ -156,9 +156,37 @@ def test_config_errors_name_the_key(tmp_path: Path, checks: str, key: str, probl
     assert problem in caught.value.problem
 
 
-def test_missing_gate_variable_is_a_config_error(tmp_path: Path) -> None:
-    text = SHIPPED.replace("[variables.FAIL_ON_REQUIRED_FAILURE]", "[variables.FAIL_ON_X]")
-    with pytest.raises(ConfigError, match=r"variables\.FAIL_ON_REQUIRED_FAILURE: missing"):
+FAILING_LANE = '[[checks]]\nid = "lane"\nkind = "command"\nargv = ["false"]\n'
+
+
+@pytest.mark.parametrize(
+    ("declared", "environ", "exit_code"),
+    [
+        ("", {}, 1),  # the engine's defaults: gating on
+        ("", {"FAIL_ON_REQUIRED_FAILURE": "0"}, 0),  # baseline capture from the environment
+        ('[variables.FAIL_ON_REQUIRED_FAILURE]\ntype = "flag"\ndefault = "0"\n', {}, 0),
+    ],
+)
+def test_engine_variables_need_no_declaration_and_a_matrix_may_change_their_defaults(
+    tmp_path: Path, declared: str, environ: dict[str, str], exit_code: int
+) -> None:
+    path = write(tmp_path, declared + FAILING_LANE)
+    out = tmp_path / "out"
+    result = run_cli(
+        "run",
+        "-q",
+        "--config",
+        str(path),
+        env=clean_environ(OUTPUT_DIR=str(out), **environ),
+        cwd=tmp_path,
+    )
+    assert result.returncode == exit_code, result.stderr
+    assert "lane\trequired\tfailed" in (out / "results.tsv").read_text()
+
+
+def test_an_engine_variable_keeps_its_type(tmp_path: Path) -> None:
+    text = '[variables.FAIL_ON_REQUIRED_FAILURE]\ntype = "string"\n' + FAILING_LANE
+    with pytest.raises(ConfigError, match=r"variables\.FAIL_ON_REQUIRED_FAILURE\.type: must be"):
         load_matrix(write(tmp_path, text))
 
 

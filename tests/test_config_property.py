@@ -121,10 +121,10 @@ def test_random_bytes_as_a_config_file_are_a_config_error(tmp_path: Path, blob: 
 
 def test_huge_and_invalid_utf8_files_exit_2_without_traceback(tmp_path: Path) -> None:
     huge = tmp_path / "huge.toml"
-    huge.write_bytes(b"# padding\n" * (500 * 1024))
+    huge.write_bytes(b"# padding\n" * (6600 * 1024))
     bad = tmp_path / "bad.toml"
     bad.write_bytes(default_config_path().read_bytes().replace(b"staging", b"stag\xffing", 1))
-    for path, problem in ((huge, "larger than 4 MiB"), (bad, "not UTF-8")):
+    for path, problem in ((huge, "larger than 64 MiB"), (bad, "not UTF-8")):
         result = invoke_cli("plan", "--config", str(path), env=clean_environ(), cwd=tmp_path)
         assert result.returncode == 2
         assert f"{path}: {problem}" in result.stderr

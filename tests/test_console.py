@@ -23,8 +23,13 @@ ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
 LINE = re.compile(r"^\[(passed|failed|skipped|cancelled)\] [a-z0-9._-]+ \((required|optional)\)")
 
 
+# What starts drawing a row afresh: a carriage return, a cursor movement, erasing a line. The
+# live view redraws in place with these, so read as text they would join two rows into one.
+NEW_ROW = re.compile(r"\r|\x1b\[[0-9]*[ABEFGHK]")
+
+
 def screen_text(raw: str) -> str:
-    return ESCAPES.sub("", raw)
+    return ESCAPES.sub("", NEW_ROW.sub("\n", raw))
 
 
 def without_google(environ: dict[str, str]) -> dict[str, str]:

@@ -21,6 +21,7 @@ import pytest
 from cutover_probe.fleet import SCENARIOS, FleetThread
 from cutover_probe.htmlreport import critical_check, render_html
 from cutover_probe.report import write_report
+from cutover_probe.results import RunResults
 from cutover_probe.secrets import MASK, Redactor
 
 from .browser import browser_missing, browser_required, chromium
@@ -113,6 +114,11 @@ def load(directory: Path) -> Doc:
     return doc
 
 
+def typed(doc: Doc) -> RunResults:
+    """An (edited) results.json as the renderers take it: validated, then the model."""
+    return RunResults.from_json(doc, "results.json")
+
+
 def counts(checks: list[dict[str, Any]]) -> dict[str, int]:
     def n(status: str, required: bool | None = None) -> int:
         return sum(
@@ -163,7 +169,7 @@ def edited(reports: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -
     out = {}
     for name, edit in (("interrupted", interrupted), ("only-skipped", only_skipped)):
         directory = tmp_path_factory.mktemp(name)
-        write_report(directory, edit(load(reports["no-go"])), Redactor())
+        write_report(directory, typed(edit(load(reports["no-go"]))), Redactor())
         out[name] = directory
     return out
 
@@ -195,9 +201,9 @@ def test_no_go_report_compares_with_the_earlier_go_report(reports: dict[str, Pat
     assert load(reports["go"])["timestamp"] in changes
     assert "control-prod-health" in changes
     assert "control-prod-smoke" in changes
-    back = Parsed(render_html(load(reports["go"]), load(reports["no-go"])))
+    back = Parsed(render_html(typed(load(reports["go"])), typed(load(reports["no-go"]))))
     assert "Newly passing" in " ".join(back.sections["changes"])
-    assert "changes" not in Parsed(render_html(load(reports["go"]), None)).sections
+    assert "changes" not in Parsed(render_html(typed(load(reports["go"])), None)).sections
 
 
 def test_panels_show_canary_drift_errors_and_domains(reports: dict[str, Path]) -> None:
@@ -221,7 +227,7 @@ def test_panels_show_canary_drift_errors_and_domains(reports: dict[str, Path]) -
             "last": None,
         }
     ]
-    html = render_html(doc)
+    html = render_html(typed(doc))
     assert "images differ" in html
     assert "example/runtime@sha256:0ld" in html
     assert "pool &lt;exhausted&gt;" in html
@@ -237,8 +243,8 @@ def test_no_secret_reaches_the_page(reports: dict[str, Path], tmp_path: Path) ->
     doc["environment"]["STAGING_CONTROL_ACCESS_TOKEN"] = token
     doc["domain_mappings"][0]["route"] = token
     doc["checks"][-1]["description"] = "<script>alert(1)</script>"
-    assert token in render_html(doc)  # the page would show it, were it not for the writer
-    write_report(tmp_path, doc, Redactor([token]))
+    assert token in render_html(typed(doc))  # the page would show it, were it not for the writer
+    write_report(tmp_path, typed(doc), Redactor([token]))
     text = (tmp_path / "report.html").read_text()
     assert token not in text
     assert MASK in text
@@ -295,7 +301,7 @@ def test_interrupted_and_only_skipped_documents_render(edited: dict[str, Path]) 
     blocking = [t for t in page.sections["attention"] if t.startswith("@data-check=")]
     assert len(blocking) == 11  # the required checks that were skipped block the gate
     assert not [t for t in page.sections["timeline"] if t.startswith("@")]
-    assert critical_check(load(edited["only-skipped"])["checks"]) is None
+    assert critical_check(typed(load(edited["only-skipped"])).checks) is None
 
 
 # --- in the browser --------------------------------------------------------------------------
@@ -354,14 +360,14 @@ def check_page(context: BrowserContext, report: Path) -> Opened:
     assert sorted(b.get_attribute("data-check") or "" for b in bars.all()) == sorted(
         c["id"] for c in ran
     )
-    critical = critical_check(doc["checks"])
+    critical = critical_check(typed(doc).checks)
     marked = page.locator("#timeline rect.bar.critical")
     if critical is None:
         assert marked.count() == 0
         assert page.locator("#no-bars").is_visible()
     else:
         assert marked.count() == 1
-        assert marked.get_attribute("data-check") == critical["id"]
+        assert marked.get_attribute("data-check") == critical.id
         assert marked.is_visible()
         assert page.get_by_text("critical path", exact=False).first.is_visible()
     return opened
@@ -395,3 +401,20 @@ def test_edited_reports_in_the_browser(
     browser: BrowserContext, edited: dict[str, Path], name: str
 ) -> None:
     check_page(browser, edited[name]).assert_quiet()
+
+
+def test_the_template_escapes_every_value_as_html_escape_does() -> None:
+    """Autoescape with html.escape's spelling: quotes in attributes and text cannot end them."""
+    from .test_results import a_document
+
+    doc = a_document()
+    hostile = "<b>\"x\" 'y' &amp;</b>"
+    doc["title"] = hostile
+    doc["checks"][0]["id"] = hostile
+    doc["checks"][0]["details"]["traffic"][0]["revision"] = hostile
+    page = render_html(typed(doc))
+    assert hostile not in page
+    spelled = "&lt;b&gt;&quot;x&quot; &#x27;y&#x27; &amp;amp;&lt;/b&gt;"
+    assert f"<h1>{spelled}</h1>" in page
+    assert f'data-check="{spelled}"' in page
+    assert f"<code>{spelled}</code> 90%" in page  # the canary panel, from typed evidence

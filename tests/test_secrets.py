@@ -48,10 +48,12 @@ def test_report_masks_secrets_that_json_and_html_would_escape(tmp_path) -> None:
     import json
 
     from cutover_probe.report import write_report
+    from cutover_probe.results import RunResults
 
     token = 's3cr<t&tok"en\\x'
     doc = {
         "schema": "cutover-probe/results/v1",
+        "tool": {"name": "cutover-probe", "version": "0"},
         "title": "t",
         "timestamp": "2026-11-27T00:00:00Z",
         "wall_ms": 1.0,
@@ -96,7 +98,7 @@ def test_report_masks_secrets_that_json_and_html_would_escape(tmp_path) -> None:
     }
     out = tmp_path / "r"
     (out / "logs").mkdir(parents=True)
-    write_report(out, doc, Redactor([token]))
+    write_report(out, RunResults.from_json(doc, "doc"), Redactor([token]))
     forms = {token, json.dumps(token)[1:-1], html.escape(token), html.escape(token, False)}
     for path in out.rglob("*"):
         if path.is_file():

@@ -46,5 +46,5 @@ async def command(
         environ,
         compare_to=compare_to,
     )
-    code: int = doc["verdict"]["exit_code"]
+    code: int = doc.verdict.exit_code
     return code

@@ -121,7 +121,6 @@ async def command(
     from cutover_probe import diagnostics
     from cutover_probe.engine import RunSettings
     from cutover_probe.planning import Selection
-    from cutover_probe.resolver import parse_resolve
     from cutover_probe.workflow import Outputs, RunRequest, run_matrix, step_summary_path
 
     diagnostics.configure(log_level, log_format)
@@ -141,7 +140,7 @@ async def command(
             handle_signals=True,
             fail_fast=fail_fast,
             ca_bundle=ca_bundle,
-            resolve=parse_resolve(resolve),
+            resolve=_resolve_table(resolve),
         ),
         show_lines=verbose,
         selection=chosen,
@@ -151,3 +150,13 @@ async def command(
     )
     summary = await run_matrix(request)
     return summary.verdict.exit_code
+
+
+def _resolve_table(values: tuple[str, ...]) -> dict[str, str]:
+    """resolver.py imports aiohttp (~0.15 s): only for --resolve, so that a run refused for a
+    bad environment value (exit 2) never pays for it."""
+    if not values:
+        return {}
+    from cutover_probe.resolver import parse_resolve
+
+    return parse_resolve(values)

@@ -349,7 +349,7 @@ SCENARIOS: dict[str, Scenario] = _scenarios(
     Scenario(
         "google-denied",
         "Every Cloud Run call answers 403 PERMISSION_DENIED: runtime-migration-drift and "
-        "control-canary-status fail naming the missing run.* permission; the domain mapping "
+        "control-canary-status fail naming every missing run.* permission; the domain mapping "
         "evidence records the 403; the Cloud Logging probes still pass.",
         FleetSpec(google=GoogleFaults(denied=frozenset({"run"}))),
     ),

@@ -20,18 +20,19 @@ import re
 import signal
 import subprocess
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import anyio
 from anyio.abc import Process
 
 from cutover_probe import interrupts
-from cutover_probe.durations import parse_duration
 from cutover_probe.errors import CheckFailed
 from cutover_probe.probes import reaper
 from cutover_probe.probes.context import ProbeContext
 from cutover_probe.probes.output import CHUNK_BYTES, LaneOutput
+from cutover_probe.probes.schema import param
 
 # Names a lane never inherits unless its check lists them in pass_env (docs/checks.md).
 SECRET_NAME = re.compile(
@@ -42,14 +43,34 @@ DRAIN_S = 2.0  # after the lane's processes are dead, reading what is left in th
 AFTER_EXIT_GRACE_S = 0.5  # what the main process left behind gets this long after SIGTERM
 
 
-async def run(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
-    argv: list[str] = params["argv"]
-    cwd = Path(params["cwd"])
-    _check_files(params["requires_files"], cwd)
+@dataclass(frozen=True)
+class CommandParams:
+    argv: tuple[str, ...] = param("strings", help="the program and its arguments")
+    requires_files: tuple[str, ...] = param(
+        "strings",
+        required=False,
+        default=[],
+        help="files that must exist; a missing one fails the check",
+    )
+    cwd: str = param("string", required=False, default="${REPO_ROOT}")
+    env: Mapping[str, str] = param("table", required=False, default={}, help="extra variables")
+    pass_env: tuple[str, ...] = param(
+        "names",
+        required=False,
+        default=[],
+        help="variables passed on although they look secret (docs/checks.md)",
+    )
+    kill_grace: float = param("duration", required=False, default="1s")
+
+
+async def run(ctx: ProbeContext, params: CommandParams) -> str | None:
+    argv = list(params.argv)
+    cwd = Path(params.cwd)
+    _check_files(list(params.requires_files), cwd)
     marker = reaper.new_marker()
-    env = lane_environment(ctx, params["pass_env"], params["env"])
+    env = lane_environment(ctx, list(params.pass_env), params.env)
     env[reaper.MARKER_VARIABLE] = marker
-    grace = parse_duration(params["kill_grace"])
+    grace = params.kill_grace
     reaper.become_subreaper()
     ctx.attempts += 1
     with _transcript(ctx) as transcript:

@@ -11,13 +11,13 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
 
 from cutover_probe.errors import AssertionFailed
 from cutover_probe.probes.context import ProbeContext
 from cutover_probe.probes.httpclient import Response, fetch, join_url
 from cutover_probe.probes.rules import Rule, run_rules, verdict
+from cutover_probe.probes.schema import param
 from cutover_probe.secrets import Secret
 
 MANIFEST_VERSION = "openagents.webshell.v2"
@@ -27,16 +27,35 @@ SESSION_ROUTES = ("/api/auth/session", "/api/v1/auth/session")
 SYNC_TOKEN_ROUTES = ("/api/sync/token", "/api/v1/sync/token")
 
 
-async def run_health(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
-    base = params["base_url"]
+@dataclass(frozen=True)
+class ControlHealthParams:
+    base_url: str = param("url", help="the control service's base URL")
+
+
+@dataclass(frozen=True)
+class ControlSmokeParams:
+    base_url: str = param("url", help="the control service's base URL")
+    access_token: Secret = param(
+        "secret", required=False, default="", help="bearer token for auth routes"
+    )
+    sync_scopes: tuple[str, ...] = param(
+        "strings",
+        required=False,
+        default=["runtime.codex_worker_events"],
+        help="scopes asked of the sync-token routes",
+    )
+
+
+async def run_health(ctx: ProbeContext, params: ControlHealthParams) -> str | None:
+    base = params.base_url
     verdict(await run_rules(ctx, _health_rules(ctx, base)))
     return None
 
 
-async def run_smoke(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
-    base: str = params["base_url"]
-    token: Secret = params["access_token"]
-    scopes: list[str] = params["sync_scopes"]
+async def run_smoke(ctx: ProbeContext, params: ControlSmokeParams) -> str | None:
+    base = params.base_url
+    token = params.access_token
+    scopes = list(params.sync_scopes)
     rules: list[Rule] = [
         *_health_rules(ctx, base),
         ("status route", lambda: _status_route(ctx, base, token)),

@@ -11,23 +11,25 @@ the ``http`` kind's runner is `httpkind.py` and the parser of its steps is `http
 
 from __future__ import annotations
 
-import email.utils
 import errno
 import json
 import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import aiohttp
 import anyio
 
 from cutover_probe.errors import AssertionFailed, CheckFailed, ConnectFailed, ProbeTimeout
 from cutover_probe.probes.context import ProbeContext
 from cutover_probe.probes.proxy import proxy_for
 from cutover_probe.secrets import Secret
+
+if TYPE_CHECKING:
+    # Imported where requests are made, so that the kind registry (and `plan`) stays cheap.
+    import aiohttp
 
 
 @dataclass(frozen=True)
@@ -206,6 +208,8 @@ def retry_after(response: Response) -> float | None:
     try:
         seconds = float(value)
     except ValueError:
+        import email.utils  # rare: an HTTP date; not worth a cost at start-up
+
         try:
             when = email.utils.parsedate_to_datetime(value)
         except (TypeError, ValueError):
@@ -227,6 +231,8 @@ async def _fetch_once(
 ) -> Response:
     if ctx.session is None:
         raise CheckFailed("internal: no HTTP session for an HTTP probe")
+    import aiohttp  # already loaded: the engine opened the session
+
     send_headers = dict(headers or {})
     if token:
         send_headers["Authorization"] = f"Bearer {token.reveal()}"
@@ -253,7 +259,7 @@ async def _fetch_once(
                 allow_redirects=False,
                 # The request's time is `wait.scope`'s: it starts once a pooled connection is
                 # ours, so queueing behind the per-host limit does not eat it.
-                timeout=NO_AIOHTTP_TIMEOUT,
+                timeout=aiohttp.ClientTimeout(total=None, connect=None, sock_connect=None),
                 trace_request_ctx=wait,
                 proxy=proxy.url if proxy else None,
                 proxy_headers={"Proxy-Authorization": proxy.authorization}
@@ -297,7 +303,6 @@ async def _fetch_once(
 # rather than "deadline exceeded".
 POOL_WAIT_S = 60.0
 POOL_MARGIN_S = 0.25
-NO_AIOHTTP_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=None, sock_connect=None)
 
 
 def _pool_deadline(ctx: ProbeContext, started: float) -> float:
@@ -341,6 +346,7 @@ class ConnectionWait:
 def connection_trace() -> aiohttp.TraceConfig:
     """The session's trace config that tells each request's `ConnectionWait` when it queued for a
     pooled connection and when it got one."""
+    import aiohttp
 
     def hook(method: str) -> Any:
         async def on_event(_session: Any, trace: Any, _params: Any) -> None:
@@ -420,6 +426,8 @@ def describe_certificate_error(error: Exception) -> str:
 
 def describe_client_error(exc: aiohttp.ClientError) -> str:
     """aiohttp's exception, as a cause a person recognises."""
+    import aiohttp
+
     if isinstance(exc, aiohttp.ClientProxyConnectionError):
         return f"cannot connect to the proxy {exc.host}:{exc.port} ({exc.os_error.strerror})"
     if isinstance(exc, aiohttp.ClientHttpProxyError):

@@ -14,7 +14,6 @@ the reason column alone tells the story. Captured values are secrets unless mark
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -33,12 +32,10 @@ from cutover_probe.probes.httpkind_spec import (
     Budgets,
     Capture,
     Expect,
-    SpecError,
     Step,
-    parse_budgets,
-    parse_steps,
     resolve_pointer,
 )
+from cutover_probe.probes.schema import param
 from cutover_probe.secrets import Secret
 from cutover_probe.stats import STATS, percentile
 
@@ -183,6 +180,8 @@ def _capture(ctx: ProbeContext, capture: Capture, response: Response) -> str | N
 
 
 def load_baseline(path: str) -> dict[str, dict[str, float]]:
+    import csv  # only lanes with a baseline need it; `plan` imports this module
+
     rows: dict[str, dict[str, float]] = {}
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -201,19 +200,31 @@ def load_baseline(path: str) -> dict[str, dict[str, float]]:
     return rows
 
 
-async def run(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
-    try:
-        steps = parse_steps(params["steps"])
-        budgets = parse_budgets(params["budgets"])
-    except SpecError as exc:  # a ${VAR} resolved into something invalid
-        raise CheckFailed(f"invalid check: {exc}") from None
-    base_url: str = params["base_url"]
-    token: Secret = params["token"]
+@dataclass(frozen=True)
+class HttpParams:
+    """The ``http`` kind's parameters: steps and budgets arrive parsed (at config load)."""
+
+    base_url: str = param("url", required=False, default="", help="paths join it")
+    token: Secret = param(
+        "secret", required=False, default="", help="sent by steps with auth = true"
+    )
+    steps: tuple[Step, ...] = param("steps", help="[[checks.steps]]: the requests, in order")
+    samples: int = param("int", required=False, default=1, minimum=1)
+    concurrency: int = param("int", required=False, default=1, minimum=1)
+    budgets: Budgets = param("budgets", required=False, default={})
+    baseline: str = param("path", required=False, default="", help="CSV probe,size_bytes,ttfb_ms")
+
+
+async def run(ctx: ProbeContext, params: HttpParams) -> str | None:
+    steps = params.steps
+    budgets = params.budgets
+    base_url = params.base_url
+    token = params.token
     if not base_url and any(step.path is not None for step in steps):
         raise CheckFailed("a step has a path but the check's base_url is empty")
-    samples: int = params["samples"]
-    concurrency = max(1, min(params["concurrency"], samples))
-    baseline = load_baseline(params["baseline"]) if params["baseline"] else {}
+    samples = params.samples
+    concurrency = max(1, min(params.concurrency, samples))
+    baseline = load_baseline(params.baseline) if params.baseline else {}
     measures = {step.name: Measure() for step in steps}
     quiet = samples * len(steps) > LOG_EVERY_REQUEST_UP_TO
     limiter = anyio.Semaphore(concurrency)

@@ -9,7 +9,7 @@ reader sees at once which field drifted.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
@@ -18,12 +18,8 @@ from cutover_probe.errors import CheckFailed
 from cutover_probe.probes.context import ProbeContext
 from cutover_probe.probes.google import gcloud
 from cutover_probe.probes.httpclient import Response, fetch, join_url
-from cutover_probe.probes.httpkind_spec import (
-    MISSING,
-    SpecError,
-    parse_comparisons,
-    resolve_pointer,
-)
+from cutover_probe.probes.httpkind_spec import MISSING, Comparison, resolve_pointer
+from cutover_probe.probes.schema import param
 
 ENVIRONMENTS = ("staging", "prod")
 
@@ -40,12 +36,25 @@ def _value(response: Response | str, field: str) -> str:
     return response.headers.get(field, "<no header>")
 
 
-async def run(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
-    try:
-        comparisons = parse_comparisons(params["compare"])
-    except SpecError as exc:
-        raise CheckFailed(f"invalid check: {exc}") from None
-    bases = {"staging": params["staging_url"], "prod": params["prod_url"]}
+@dataclass(frozen=True)
+class ParityParams:
+    staging_url: str = param("url")
+    prod_url: str = param("url")
+    compare: tuple[Comparison, ...] = param(
+        "comparisons", help="[[checks.compare]]: path, json, headers"
+    )
+    cloudrun_service: str = param(
+        "string", required=False, default="", help="compare this service's image"
+    )
+    staging_project: str = param("string", required=False, default="")
+    prod_project: str = param("string", required=False, default="")
+    staging_region: str = param("string", required=False, default="")
+    prod_region: str = param("string", required=False, default="")
+
+
+async def run(ctx: ProbeContext, params: ParityParams) -> str | None:
+    comparisons = params.compare
+    bases = {"staging": params.staging_url, "prod": params.prod_url}
     answers: dict[tuple[int, str], Response | str] = {}
 
     async def get(position: int, env: str, path: str) -> None:
@@ -58,7 +67,7 @@ async def run(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
         for position, comparison in enumerate(comparisons):
             for env in ENVIRONMENTS:
                 group.start_soon(get, position, env, comparison.path)
-        if params["cloudrun_service"]:
+        if params.cloudrun_service:
             group.start_soon(_images, ctx, params, answers)
 
     rows: list[dict[str, Any]] = []
@@ -70,12 +79,12 @@ async def run(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
             # A field missing on both sides is a misspelt pointer or header, not parity.
             same = staging == prod and not staging.startswith("<")
             rows.append({"field": where, "staging": staging, "prod": prod, "same": same})
-    if params["cloudrun_service"]:
+    if params.cloudrun_service:
         staging_image = str(answers.get((-1, "staging"), "<not read>"))
         prod_image = str(answers.get((-1, "prod"), "<not read>"))
         rows.append(
             {
-                "field": f"Cloud Run {params['cloudrun_service']} image",
+                "field": f"Cloud Run {params.cloudrun_service} image",
                 "staging": staging_image,
                 "prod": prod_image,
                 "same": staging_image == prod_image and not staging_image.startswith("<"),
@@ -99,18 +108,17 @@ async def run(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
 
 
 async def _images(
-    ctx: ProbeContext, params: Mapping[str, Any], answers: dict[tuple[int, str], Any]
+    ctx: ProbeContext, params: ParityParams, answers: dict[tuple[int, str], Any]
 ) -> None:
     from cutover_probe.probes.google.cloudrun import clients, first_image
 
     target, run = await clients(ctx)
-    service = params["cloudrun_service"]
+    service = params.cloudrun_service
+    projects = {"staging": params.staging_project, "prod": params.prod_project}
+    regions = {"staging": params.staging_region, "prod": params.prod_region}
 
     async def image(env: str) -> None:
-        name = (
-            f"projects/{params[env + '_project']}/locations/{params[env + '_region']}"
-            f"/services/{service}"
-        )
+        name = f"projects/{projects[env]}/locations/{regions[env]}/services/{service}"
         try:
             found = await gcloud.call(
                 ctx,
@@ -120,6 +128,7 @@ async def _images(
                 lambda: run.services.get_service(
                     name=name, timeout=gcloud.CALL_TIMEOUT_S, retry=None
                 ),
+                scope=name,
             )
         except CheckFailed as exc:
             answers[(-1, env)] = f"<{exc}>"

@@ -24,10 +24,7 @@ subreaper: only the process group is killed, and an escaped daemon survives (doc
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import os
-import secrets
 import signal
 import sys
 from dataclasses import dataclass
@@ -44,6 +41,8 @@ def become_subreaper() -> bool:
     """Once per process: orphans of our lanes come back to us. False where unsupported."""
     global _subreaper
     if _subreaper is None:
+        import ctypes.util  # here, not at the top: `plan` imports this module (the registry)
+
         _subreaper = False
         if sys.platform.startswith("linux"):
             with contextlib.suppress(OSError, AttributeError):
@@ -53,6 +52,8 @@ def become_subreaper() -> bool:
 
 
 def new_marker() -> str:
+    import secrets
+
     return secrets.token_hex(8)
 
 

@@ -7,19 +7,25 @@ before (create run → append event → read run), stopping at the first failure
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
 
 import anyio
 
 from cutover_probe.errors import AssertionFailed, CheckFailed
 from cutover_probe.probes.context import ProbeContext
 from cutover_probe.probes.httpclient import Response, fetch, join_url
+from cutover_probe.probes.schema import param
 
 
-async def run_smoke(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
-    base: str = params["base_url"]
-    worker_id: str = params["worker_id"]
+@dataclass(frozen=True)
+class RuntimeSmokeParams:
+    base_url: str = param("url", help="the runtime service's base URL")
+    worker_id: str = param("string", required=False, default="smoke:runtime")
+
+
+async def run_smoke(ctx: ProbeContext, params: RuntimeSmokeParams) -> str | None:
+    base = params.base_url
+    worker_id = params.worker_id
     failures: dict[int, str] = {}
 
     async def health_step(step: int, path: str, expected_status: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ssl
 import time
-from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,6 +23,7 @@ from cutover_probe.errors import CheckFailed, ConnectFailed, ProbeTimeout
 from cutover_probe.probes.context import ProbeContext
 from cutover_probe.probes.httpclient import describe_certificate_error
 from cutover_probe.probes.proxy import Proxy, proxy_for
+from cutover_probe.probes.schema import param
 
 MAX_PROXY_ANSWER = 64 * 1024
 
@@ -64,11 +65,17 @@ def _name(parts: Any) -> str:
     return ", ".join(f"{k}={v}" for rdn in parts for k, v in rdn)
 
 
-async def run(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
-    url = urlsplit(params["url"])
+@dataclass(frozen=True)
+class TlsParams:
+    url: str = param("url")
+    min_days: int = param("int", required=False, default=14, minimum=0)
+
+
+async def run(ctx: ProbeContext, params: TlsParams) -> str | None:
+    url = urlsplit(params.url)
     host = url.hostname or ""
     port = url.port or 443
-    min_days = int(params["min_days"])
+    min_days = params.min_days
     context = ctx.ssl_context or ssl.create_default_context()
     address = ctx.resolve.get(host, host)
     if address == "":

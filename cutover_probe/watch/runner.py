@@ -43,13 +43,13 @@ from cutover_probe.policy import decide
 from cutover_probe.probes import KINDS
 from cutover_probe.report import (
     REPORT_FILES,
-    Document,
     build_document,
     claim_output_dir,
     utc_now,
     write_report,
     write_text,
 )
+from cutover_probe.results import RunResults
 from cutover_probe.secrets import Secret
 from cutover_probe.watch import analysis
 from cutover_probe.watch.analysis import Result, Rules, State
@@ -119,7 +119,7 @@ class _Watch:
         self.reasons: dict[str, str] = {}
         self.began = time.monotonic()
         self.started_at = _iso(utc_now())
-        self.last_doc: Document | None = None
+        self.last_doc: RunResults | None = None
         self.kept_for_last: Path | None = None  # a report kept only because it was the last
         self.last_flush = 0.0
         self.interrupted = False

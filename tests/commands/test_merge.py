@@ -35,10 +35,10 @@ async def test_merged_shards_equal_a_whole_run_byte_for_byte(
     assert (tmp_path / "merged" / "results.tsv").read_bytes() == (
         tmp_path / "whole" / "results.tsv"
     ).read_bytes()
-    assert merged["verdict"]["label"] == whole.verdict.label == "NO-GO"
-    assert merged["verdict"]["counts"] == whole.document["verdict"]["counts"]
-    for check in merged["checks"]:
-        assert (tmp_path / "merged" / check["log_path"]).is_file()
+    assert merged.verdict.label == whole.verdict.label == "NO-GO"
+    assert merged.verdict.counts == whole.document.verdict.counts
+    for check in merged.checks:
+        assert (tmp_path / "merged" / check.log_path).is_file()
 
 
 def test_merge_refuses_missing_and_duplicated_shards(checkout: Checkout, tmp_path: Path) -> None:

@@ -7,9 +7,8 @@ check existed before; this is it.
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,12 +16,14 @@ import anyio
 
 from cutover_probe.probes.context import ProbeContext
 from cutover_probe.probes.google import gcloud
+from cutover_probe.probes.google.workers import built_once
 from cutover_probe.probes.rules import verdict
+from cutover_probe.probes.schema import param
 
 STAMP = "%Y%m%dT%H%M%SZ"
 
 
-@functools.lru_cache(maxsize=8)
+@built_once
 def _client(target: gcloud.Endpoint, project: str) -> Any:
     storage = gcloud.library("google.cloud.storage")
     creds = gcloud.credentials(target)
@@ -46,11 +47,20 @@ def split_bucket(value: str) -> tuple[str, str]:
     return bucket, rest
 
 
-async def run_freshness(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
-    bucket, bucket_prefix = split_bucket(params["bucket"])
-    prefix = "/".join(p for p in (bucket_prefix, params["prefix"].strip("/")) if p)
-    databases = [db.strip() for db in params["databases"].split(",") if db.strip()]
-    max_age_h = float(params["max_age_hours"])
+@dataclass(frozen=True)
+class BackupFreshnessParams:
+    project: str = param("string")
+    bucket: str = param("string", help="gs://bucket or bucket")
+    prefix: str = param("string", required=False, default="backups/laravel")
+    databases: str = param("string", help="comma-separated database names")
+    max_age_hours: int = param("int", required=False, default=24)
+
+
+async def run_freshness(ctx: ProbeContext, params: BackupFreshnessParams) -> str | None:
+    bucket, bucket_prefix = split_bucket(params.bucket)
+    prefix = "/".join(p for p in (bucket_prefix, params.prefix.strip("/")) if p)
+    databases = [db.strip() for db in params.databases.split(",") if db.strip()]
+    max_age_h = float(params.max_age_hours)
     target = gcloud.endpoint("storage", ctx.environ)
     problems: dict[str, str] = {}
     newest: dict[str, dict[str, Any]] = {}
@@ -62,7 +72,8 @@ async def run_freshness(ctx: ProbeContext, params: Mapping[str, Any]) -> str | N
             target,
             f"list gs://{bucket}/{prefix}/{db}-*",
             "storage.objects.list",
-            lambda: _list(target, params["project"], bucket, f"{prefix}/{db}-"),
+            lambda: _list(target, params.project, bucket, f"{prefix}/{db}-"),
+            scope=f"gs://{bucket}",
         )
         dated = []
         for blob in blobs:

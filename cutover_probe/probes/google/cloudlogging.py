@@ -8,17 +8,18 @@ bound of its own, the client silently adds one of 24 hours, far wider than the 1
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cutover_probe.durations import format_duration, parse_duration
+from cutover_probe.durations import format_duration
 from cutover_probe.errors import AssertionFailed
 from cutover_probe.probes.context import ProbeContext
 from cutover_probe.probes.google import gcloud
+from cutover_probe.probes.google.workers import built_once
+from cutover_probe.probes.schema import param
 
 MESSAGE_WIDTH = 200
 
@@ -55,7 +56,7 @@ def first_line(payload: Any, redact: Callable[[str], str] = str) -> str:
     return line if len(line) <= MESSAGE_WIDTH else line[: MESSAGE_WIDTH - 1] + "…"
 
 
-@functools.lru_cache(maxsize=8)
+@built_once
 def _client(target: gcloud.Endpoint, project: str) -> Any:
     """One client per endpoint and project for the run, shared by the probes' threads."""
     cloud_logging = gcloud.library("google.cloud.logging")
@@ -83,12 +84,21 @@ def _list(target: gcloud.Endpoint, project: str, filter_: str, limit: int) -> li
     )
 
 
-async def run_errors(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
-    project: str = params["project"]
-    service: str = params["service"]
-    window = parse_duration(params["freshness"])
-    limit = int(params["limit"])
-    max_errors = int(params["max_errors"])
+@dataclass(frozen=True)
+class LoggingErrorsParams:
+    project: str = param("string")
+    service: str = param("string")
+    freshness: float = param("duration", required=False, default="10m")
+    limit: int = param("int", required=False, default=50)
+    max_errors: int = param("int", required=False, default=0, help="entries allowed")
+
+
+async def run_errors(ctx: ProbeContext, params: LoggingErrorsParams) -> str | None:
+    project = params.project
+    service = params.service
+    window = params.freshness
+    limit = params.limit
+    max_errors = params.max_errors
     target = gcloud.endpoint("logging", ctx.environ)
     filter_ = build_filter(service, datetime.now(UTC) - timedelta(seconds=window))
     ctx.log(f"filter: {filter_}")
@@ -98,6 +108,7 @@ async def run_errors(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None
         f"list log entries of {service}",
         "logging.logEntries.list",
         lambda: _list(target, project, filter_, limit),
+        scope=f"projects/{project}",
     )
     groups: dict[str, Group] = {}
     for entry in entries:

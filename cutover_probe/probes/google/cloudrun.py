@@ -7,20 +7,38 @@ runbook's definition of healthy. Independent API calls run at once, each in a wo
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from cutover_probe.probes.context import ProbeContext
 from cutover_probe.probes.google import gcloud
+from cutover_probe.probes.google.workers import built_once
 from cutover_probe.probes.rules import verdict
+from cutover_probe.probes.schema import param
+
+
+@dataclass(frozen=True)
+class CloudRunServiceParams:
+    project: str = param("string", help="Google Cloud project")
+    region: str = param("string", help="Cloud Run region")
+    service: str = param("string", help="Cloud Run service name")
+
+
+@dataclass(frozen=True)
+class CloudRunDriftParams:
+    project: str = param("string", help="Google Cloud project")
+    region: str = param("string", help="Cloud Run region")
+    service: str = param("string", help="Cloud Run service name")
+    job: str = param("string")
+    expected_image: str = param("string", required=False, default="")
+
 
 SUCCEEDED = 4  # google.cloud.run_v2.Condition.State.CONDITION_SUCCEEDED
 EXECUTION_DONE_TYPES = ("Completed", "Succeeded")
 
 
-@functools.lru_cache(maxsize=8)
+@built_once
 def _clients(target: gcloud.Endpoint) -> Any:
     """One set of clients per endpoint for the whole run: building them (transport, credentials)
     costs more than a call, and they are safe to share between threads."""
@@ -64,10 +82,10 @@ def _age_s(moment: Any) -> float | None:
     return (datetime.now(UTC) - moment.astimezone(UTC)).total_seconds()
 
 
-async def run_drift(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
-    parent = f"projects/{params['project']}/locations/{params['region']}"
-    service_name = f"{parent}/services/{params['service']}"
-    job_name = f"{parent}/jobs/{params['job']}"
+async def run_drift(ctx: ProbeContext, params: CloudRunDriftParams) -> str | None:
+    parent = f"projects/{params.project}/locations/{params.region}"
+    service_name = f"{parent}/services/{params.service}"
+    job_name = f"{parent}/jobs/{params.job}"
     target, run = await clients(ctx)
     timeout = gcloud.CALL_TIMEOUT_S
     found = await gcloud.call_all(
@@ -75,45 +93,46 @@ async def run_drift(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
         target,
         {
             "service": (
-                f"get service {params['service']}",
+                f"get service {params.service}",
                 "run.services.get",
                 lambda: run.services.get_service(name=service_name, timeout=timeout, retry=None),
             ),
             "job": (
-                f"get job {params['job']}",
+                f"get job {params.job}",
                 "run.jobs.get",
                 lambda: run.jobs.get_job(name=job_name, timeout=timeout, retry=None),
             ),
             "executions": (
-                f"list executions of {params['job']}",
+                f"list executions of {params.job}",
                 "run.executions.list",
                 lambda: list(
                     run.executions.list_executions(parent=job_name, timeout=timeout, retry=None)
                 ),
             ),
         },
+        scope=parent,
     )
 
     service_image = first_image(found["service"].template.containers)
     job_image = first_image(found["job"].template.template.containers)
     executions = found["executions"]
-    expected = str(params.get("expected_image") or "")
-    ctx.log(f"service {params['service']} image: {service_image or '<none>'}")
-    ctx.log(f"migrate job {params['job']} image: {job_image or '<none>'}")
+    expected = params.expected_image
+    ctx.log(f"service {params.service} image: {service_image or '<none>'}")
+    ctx.log(f"migrate job {params.job} image: {job_image or '<none>'}")
     ctx.details["service_image"] = service_image
     ctx.details["job_image"] = job_image
     problems = []
     # Two missing images are equal strings, not the same build: drift cannot pass on nothing.
     if not service_image:
-        problems.append(f"unable to resolve the service image of {params['service']}")
+        problems.append(f"unable to resolve the service image of {params.service}")
     if not job_image:
-        problems.append(f"unable to resolve the migrate job image of {params['job']}")
+        problems.append(f"unable to resolve the migrate job image of {params.job}")
     if service_image and job_image and service_image != job_image:
         problems.append(f"service image {service_image} differs from migrate job image {job_image}")
     if expected and service_image and expected != service_image:
         problems.append(f"service image {service_image} is not EXPECTED_IMAGE {expected}")
     if not executions:
-        problems.append(f"migrate job {params['job']} has no executions")
+        problems.append(f"migrate job {params.job} has no executions")
     else:
         newest = max(executions, key=lambda e: e.create_time or datetime.min.replace(tzinfo=UTC))
         state = _execution_state(newest)
@@ -161,16 +180,17 @@ def _state_name(state: Any) -> str:
     return str(name).removeprefix("CONDITION_").lower()
 
 
-async def run_ready(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
+async def run_ready(ctx: ProbeContext, params: CloudRunServiceParams) -> str | None:
     """The on-call question for one service: is its latest revision ready and serving?"""
-    name = f"projects/{params['project']}/locations/{params['region']}/services/{params['service']}"
+    name = f"projects/{params.project}/locations/{params.region}/services/{params.service}"
     target, run = await clients(ctx)
     service = await gcloud.call(
         ctx,
         target,
-        f"get service {params['service']}",
+        f"get service {params.service}",
         "run.services.get",
         lambda: run.services.get_service(name=name, timeout=gcloud.CALL_TIMEOUT_S, retry=None),
+        scope=name,
     )
     latest_created = short_name(service.latest_created_revision)
     latest_ready = short_name(service.latest_ready_revision)
@@ -193,9 +213,9 @@ async def run_ready(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
     return f"{latest_ready} ready, serving {serving}%"
 
 
-async def run_canary(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None:
-    parent = f"projects/{params['project']}/locations/{params['region']}"
-    service_name = f"{parent}/services/{params['service']}"
+async def run_canary(ctx: ProbeContext, params: CloudRunServiceParams) -> str | None:
+    parent = f"projects/{params.project}/locations/{params.region}"
+    service_name = f"{parent}/services/{params.service}"
     target, run = await clients(ctx)
     timeout = gcloud.CALL_TIMEOUT_S
     found = await gcloud.call_all(
@@ -203,18 +223,19 @@ async def run_canary(ctx: ProbeContext, params: Mapping[str, Any]) -> str | None
         target,
         {
             "service": (
-                f"get service {params['service']}",
+                f"get service {params.service}",
                 "run.services.get",
                 lambda: run.services.get_service(name=service_name, timeout=timeout, retry=None),
             ),
             "revisions": (
-                f"list revisions of {params['service']}",
+                f"list revisions of {params.service}",
                 "run.revisions.list",
                 lambda: list(
                     run.revisions.list_revisions(parent=service_name, timeout=timeout, retry=None)
                 ),
             ),
         },
+        scope=parent,
     )
     service = found["service"]
     ready = {

@@ -26,7 +26,7 @@ import anyio
 from cutover_probe.errors import CheckFailed
 from cutover_probe.model import DomainMapping
 from cutover_probe.probes.context import ProbeContext
-from cutover_probe.probes.google import gcloud
+from cutover_probe.probes.google import gcloud, permissions
 
 CONDITIONS = ("Ready", "CertificateProvisioned")
 DEADLINE_S = 30.0  # a whole read, pages of a slow API included; then the record says so
@@ -127,6 +127,7 @@ async def collect(ctx: ProbeContext, domain: PlannedDomain) -> dict[str, Any]:
             f"get domain mapping {domain.domain}",
             "run.domainmappings.get",
             lambda: _read(target, domain),
+            scope=f"projects/{domain.project}",
         )
     except CheckFailed as exc:
         return not_read(domain, str(exc))
@@ -151,6 +152,7 @@ async def read(ctx: ProbeContext, domain: PlannedDomain) -> dict[str, Any]:
         record = await collect(ctx, domain)
     if scope.cancelled_caught:
         record = not_read(domain, f"no answer within {DEADLINE_S:g}s")
+    record.update(permissions.as_fields(ctx.details))  # a 403's share of the run's union
     record["evidence"] = list(ctx.evidence)
     return record
 

@@ -24,9 +24,11 @@ import contextlib
 import importlib
 import math
 import os
+import re
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -37,11 +39,11 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import anyio
-import anyio.from_thread
 from anyio.lowlevel import RunVar, current_token
 
 from cutover_probe.errors import CheckFailed, ConnectFailed, ProbeTimeout
 from cutover_probe.probes.context import ProbeContext
+from cutover_probe.probes.google import permissions
 
 Api = Literal["run", "logging", "storage"]
 EMULATOR_VARIABLES: dict[Api, str] = {
@@ -81,6 +83,7 @@ MAX_REQUESTS = 100
 _ABANDON_GRACE_S = 0.5
 # Google calls wait on the network in threads; a limit keeps a hundred environments' calls from
 # starting a thousand threads at once.
+MAX_CONCURRENT_CALLS = 128
 _THREADS: RunVar[anyio.CapacityLimiter] = RunVar("cutover_probe_google_threads")
 
 
@@ -89,7 +92,7 @@ def _threads() -> anyio.CapacityLimiter:
     try:
         return _THREADS.get()
     except LookupError:
-        limiter = anyio.CapacityLimiter(128)
+        limiter = anyio.CapacityLimiter(MAX_CONCURRENT_CALLS)
         _THREADS.set(limiter)
         return limiter
 
@@ -180,7 +183,7 @@ def current_budget() -> Budget | None:
 
 
 async def in_thread(function: Callable[[], T], budget: Budget | None = None) -> T:
-    """Run a blocking function in a daemon thread of its own and wait for its result.
+    """Run a blocking function in a daemon thread (a pooled one, workers.py) and wait for it.
 
     Not anyio's worker threads: the interpreter joins those at exit, so a call blocked in a
     socket read would hold the process after the report is written, and Ctrl-C with it. A
@@ -188,6 +191,8 @@ async def in_thread(function: Callable[[], T], budget: Budget | None = None) -> 
     next step fails and its socket is shut); without a budget the function runs to its end.
     """
     async with _threads():
+        import anyio.from_thread  # here, not at the top: `plan` imports this module (~20 ms)
+
         token = current_token()
         done = anyio.Event()
         outcome: dict[str, Any] = {}
@@ -204,7 +209,9 @@ async def in_thread(function: Callable[[], T], budget: Budget | None = None) -> 
                 with contextlib.suppress(Exception):
                     anyio.from_thread.run_sync(done.set, token=token)
 
-        threading.Thread(target=work, name="cutover-probe google call", daemon=True).start()
+        from cutover_probe.probes.google.workers import WORKERS
+
+        WORKERS.submit(work)  # a daemon thread, kept for the next call (workers.py)
         try:
             if budget is None:
                 await done.wait()
@@ -225,7 +232,15 @@ async def in_thread(function: Callable[[], T], budget: Budget | None = None) -> 
 
 
 def library(name: str) -> Any:
-    """Import one of Google's modules (or requests), serialised with every other such import."""
+    """Import one of Google's modules (or requests), serialised with every other such import.
+
+    A module already imported is returned without the lock: run_v2's import holds it for
+    ~0.5 s of CPU, and a domain mapping read that needed only what was long loaded waited
+    behind it. One still being imported by another thread (``__spec__._initializing``, set by
+    Python's import system while the module's code runs) takes the lock like a new one."""
+    module = sys.modules.get(name)
+    if module is not None and not getattr(module.__spec__, "_initializing", True):
+        return module
     with _IMPORTS:
         return importlib.import_module(name)
 
@@ -428,11 +443,14 @@ async def call(
     what: str,
     permission: str,
     function: Callable[[], T],
+    *,
+    scope: str = "",
 ) -> T:
     """Run one blocking Google call in a worker thread, retrying 429/500/503 with backoff.
 
     Every attempt is an evidence line; the failure reason names the cause a user can act on
-    (a missing IAM permission, a refused connection, a timeout).
+    (a missing IAM permission, a refused connection, a timeout). ``scope`` is where the call's
+    resource lives (``projects/ID/…`` or ``gs://BUCKET``), for the grant command of a 403.
     """
     note_credentials(ctx, target)
     # api_core's import pulls in grpc (~50 ms): keep it off the event loop like the call itself.
@@ -456,9 +474,7 @@ async def call(
             code = exc.code or 0
             ctx.log(f"{what} -> {code} {type(exc).__name__} ({elapsed:.0f} ms, attempt {attempt})")
             if isinstance(exc, gexc.PermissionDenied | gexc.Forbidden):
-                raise CheckFailed(
-                    f"{what}: permission denied (needs {permission}): {_first_line(exc)}"
-                ) from None
+                raise _denied(ctx, target, what, exc, permission, scope) from None
             if isinstance(exc, gexc.Unauthenticated | gexc.Unauthorized):
                 raise CheckFailed(f"{what}: credentials rejected: {_first_line(exc)}") from None
             if isinstance(exc, gexc.NotFound):
@@ -484,18 +500,53 @@ async def call_all(
     ctx: ProbeContext,
     target: Endpoint,
     calls: Mapping[str, tuple[str, str, Callable[[], Any]]],
+    *,
+    scope: str = "",
 ) -> dict[str, Any]:
     """Several independent calls at once (each `call`'s retries and evidence); results by key.
-    The first failure cancels the rest and becomes the check's reason."""
+
+    A denied call lets the others finish, so the reason lists every permission the check lacks
+    whichever answer came first; any other failure cancels the rest and is the reason."""
     found: dict[str, Any] = {}
+    denied: list[PermissionDenied] = []
 
     async def one(key: str, what: str, permission: str, function: Callable[[], Any]) -> None:
-        found[key] = await call(ctx, target, what, permission, function)
+        try:
+            found[key] = await call(ctx, target, what, permission, function, scope=scope)
+        except PermissionDenied as exc:
+            denied.append(exc)
 
     async with anyio.create_task_group() as group:
         for key, (what, permission, function) in calls.items():
             group.start_soon(one, key, what, permission, function)
+    if denied:
+        raise PermissionDenied(permissions.check_reason(ctx.details))
     return found
+
+
+class PermissionDenied(CheckFailed):
+    """A Google call answered 403. Its text is the reason for every permission the check was
+    denied so far (`permissions.check_reason`), never the library's message."""
+
+
+def _denied(
+    ctx: ProbeContext,
+    target: Endpoint,
+    what: str,
+    exc: Any,
+    declared: str,
+    scope: str,
+) -> PermissionDenied:
+    """Record a 403's permission in the check's details; the reason from the set, sorted."""
+    permission = permissions.denied_permission(exc, declared)
+    if target.anonymous:  # an emulator's caller is nobody's account
+        who = permissions.MEMBER_PLACEHOLDER
+    else:
+        account = target.gcloud.account if target.gcloud is not None else None
+        who = permissions.member(account, ctx.environ)
+    line = permissions.record(ctx.details, permission, scope, who)
+    ctx.log(f"{what}: permission {permission} denied" + (f"; grant with: {line}" if line else ""))
+    return PermissionDenied(permissions.check_reason(ctx.details))
 
 
 def _budget_s(ctx: ProbeContext) -> float:
@@ -506,7 +557,19 @@ def _budget_s(ctx: ProbeContext) -> float:
 
 
 def _api_exceptions() -> Any:
+    # What every call needs, imported at the first call before any client library, so the
+    # calls that need no more (the domain mapping reads) never wait behind run_v2's import.
+    for name in BASE_LIBRARIES:
+        library(name)
     return library("google.api_core.exceptions")
+
+
+BASE_LIBRARIES = (
+    "google.api_core.exceptions",
+    "requests",
+    "google.auth.transport.requests",
+    "cutover_probe.probes.google.googlehttp",
+)
 
 
 def _transport_failure(
@@ -525,9 +588,15 @@ def _transport_failure(
     return failure
 
 
+# api_core prefixes an HTTP error's message with the request ("GET https://…?%24alt=json…: "):
+# transport noise in a reason, and the URL is in the evidence already.
+_REQUEST_PREFIX = re.compile(r"^(?:GET|POST|PUT|PATCH|DELETE|HEAD) \S+: ")
+
+
 def _first_line(exc: BaseException) -> str:
-    message = getattr(exc, "message", None) or str(exc)
-    return str(message).strip().splitlines()[0] if str(message).strip() else type(exc).__name__
+    message = str(getattr(exc, "message", None) or exc).strip()
+    line = message.splitlines()[0] if message else ""
+    return _REQUEST_PREFIX.sub("", line) or type(exc).__name__
 
 
 def session(target: Endpoint, creds: Any) -> Any:

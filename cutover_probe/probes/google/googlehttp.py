@@ -43,7 +43,10 @@ class BoundedAdapter(requests.adapters.HTTPAdapter):
     """requests' adapter, with each answer read under the call's budget (see the module)."""
 
     def __init__(self, api: gcloud.Api) -> None:
-        super().__init__()
+        # As many pooled connections as calls may run at once: with requests' default of 10,
+        # the 11th concurrent call's connection was closed when handed back, and every call
+        # after it connected anew.
+        super().__init__(pool_maxsize=gcloud.MAX_CONCURRENT_CALLS)
         self.api: gcloud.Api = api
 
     def send(
@@ -95,11 +98,15 @@ def _read(response: requests.Response, budget: gcloud.Budget) -> bytes:
         raise gcloud.AnswerRefused(
             f"{budget.name} answered in Content-Encoding {encoding[:40]!r}, which was not asked for"
         )
-    sock = _socket(raw)
-    budget.reading(sock)
     parts: list[bytes] = []
     while True:
         left = budget.check()
+        # Asked again before every read: urllib3 hands the connection back to the pool as soon
+        # as the last byte is in (closing it when the pool is full), so a socket held from the
+        # first read could be closed (EBADF on settimeout: one Cloud Logging check in ten
+        # failed at 100 environments) or another call's by the time `cancel` shut it.
+        sock = _socket(raw)
+        budget.reading(sock)
         if sock is not None:
             sock.settimeout(left)
         try:

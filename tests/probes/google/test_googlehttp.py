@@ -17,7 +17,7 @@ async def test_permission_denied_names_the_permission(checkout: Checkout) -> Non
     outcomes, _ = await outcomes_with(checkout, GoogleFaults(denied=frozenset({"run"})))
     drift = outcomes["runtime-migration-drift"]
     assert drift.status is Status.FAILED
-    assert "permission denied (needs run." in drift.reason
+    assert drift.reason.startswith("permission denied: run.executions.list, run.jobs.get, ")
     assert outcomes["control-error-log-probe"].status is Status.PASSED
 
 
