@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import asyncclick as click
 
@@ -18,6 +19,10 @@ from cutover_probe.commands.options import (
     selection_options,
 )
 
+if TYPE_CHECKING:
+    from cutover_probe.planning import Selection
+    from cutover_probe.workflow import RunRequest
+
 
 def selection(
     only: tuple[str, ...],
@@ -25,7 +30,7 @@ def selection(
     environment: str | None,
     shard: str | None,
     environ: dict[str, str],
-) -> object:
+) -> Selection:
     from cutover_probe.planning import Selection
     from cutover_probe.workflow import parse_shard, shard_from_environment
 
@@ -119,17 +124,66 @@ async def command(
     When GITHUB_STEP_SUMMARY is set, the verdict and a table of checks are appended to it.
     """
     from cutover_probe import diagnostics
-    from cutover_probe.engine import RunSettings
-    from cutover_probe.planning import Selection
-    from cutover_probe.workflow import Outputs, RunRequest, run_matrix, step_summary_path
+    from cutover_probe.workflow import run_matrix
 
     diagnostics.configure(log_level, log_format)
     environ = dict(os.environ)
-    chosen = selection(only, skip, environment, shard, environ)
-    assert isinstance(chosen, Selection)
-    request = RunRequest(
-        config=config_path(config),
-        repo_root=repo_path(repo_root),
+    request = run_request(
+        config_path(config),
+        repo_path(repo_root),
+        environ,
+        only=only,
+        skip=skip,
+        environment=environment,
+        shard=shard,
+        output_dir=output_dir,
+        junit=junit,
+        fail_fast=fail_fast,
+        compare_to=compare_to,
+        request_timeout=request_timeout,
+        per_host_limit=per_host_limit,
+        connection_limit=connection_limit,
+        max_parallel=max_parallel,
+        verbose=verbose,
+        quiet=quiet,
+        ca_bundle=ca_bundle,
+        resolve=resolve,
+        handle_signals=True,
+    )
+    summary = await run_matrix(request)
+    return summary.verdict.exit_code
+
+
+def run_request(
+    config: Path,
+    repo_root: Path,
+    environ: dict[str, str],
+    *,
+    only: tuple[str, ...],
+    skip: tuple[str, ...],
+    environment: str | None,
+    shard: str | None,
+    output_dir: Path | None,
+    junit: Path | None,
+    fail_fast: bool,
+    compare_to: Path | None,
+    request_timeout: float,
+    per_host_limit: int,
+    connection_limit: int,
+    max_parallel: int | None,
+    verbose: bool,
+    quiet: bool,
+    ca_bundle: Path | None,
+    resolve: tuple[str, ...],
+    handle_signals: bool,
+) -> RunRequest:
+    """What `run`'s options ask for, as the workflow's request; `watch` takes the same options."""
+    from cutover_probe.engine import RunSettings
+    from cutover_probe.workflow import Outputs, RunRequest, step_summary_path
+
+    return RunRequest(
+        config=config,
+        repo_root=repo_root,
         environ=environ,
         output_dir=output_dir,
         settings=RunSettings(
@@ -137,19 +191,17 @@ async def command(
             per_host_limit=per_host_limit,
             total_limit=connection_limit,
             max_parallel_checks=max_parallel,
-            handle_signals=True,
+            handle_signals=handle_signals,
             fail_fast=fail_fast,
             ca_bundle=ca_bundle,
             resolve=_resolve_table(resolve),
         ),
         show_lines=verbose,
-        selection=chosen,
+        selection=selection(only, skip, environment, shard, environ),
         outputs=Outputs(junit=junit, step_summary=step_summary_path(environ)),
         quiet=quiet,
         compare_to=compare_to,
     )
-    summary = await run_matrix(request)
-    return summary.verdict.exit_code
 
 
 def _resolve_table(values: tuple[str, ...]) -> dict[str, str]:

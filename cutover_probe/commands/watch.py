@@ -24,7 +24,7 @@ from cutover_probe.commands.options import (
     repo_path,
     selection_options,
 )
-from cutover_probe.commands.run import selection
+from cutover_probe.commands.run import run_request
 from cutover_probe.errors import UsageError
 
 F = TypeVar("F")
@@ -207,13 +207,9 @@ async def command(
     Exit codes: 0 analysis successful, 1 failed, 2 usage, 130 interrupted.
     """
     from cutover_probe import diagnostics
-    from cutover_probe.engine import RunSettings
-    from cutover_probe.planning import Selection
-    from cutover_probe.resolver import parse_resolve
     from cutover_probe.watch.analysis import make_rules
     from cutover_probe.watch.hooks import parse_command
     from cutover_probe.watch.runner import WatchRequest, watch
-    from cutover_probe.workflow import Outputs, RunRequest, step_summary_path
 
     diagnostics.configure(log_level, log_format)
     interval_s = seconds("--interval", interval)
@@ -234,27 +230,27 @@ async def command(
         raise UsageError("--demo-latency-ms and --demo-recover-after need --demo SCENARIO")
     async with _target(demo, demo_latency_ms, demo_recover_after, config, repo_root) as target:
         environ, config_file, root, extra_secrets = target
-        chosen = selection(only, skip, environment, shard, environ)
-        assert isinstance(chosen, Selection)
-        run = RunRequest(
-            config=config_file,
-            repo_root=root,
-            environ=environ,
+        run = run_request(
+            config_file,
+            root,
+            environ,
+            only=only,
+            skip=skip,
+            environment=environment,
+            shard=shard,
             output_dir=output_dir,
-            settings=RunSettings(
-                request_timeout_s=request_timeout,
-                per_host_limit=per_host_limit,
-                total_limit=connection_limit,
-                max_parallel_checks=max_parallel,
-                fail_fast=fail_fast,
-                ca_bundle=ca_bundle,
-                resolve=parse_resolve(resolve),
-            ),
-            show_lines=verbose,
-            selection=chosen,
-            outputs=Outputs(junit=junit, step_summary=step_summary_path(environ)),
-            quiet=quiet,
+            junit=junit,
+            fail_fast=fail_fast,
             compare_to=compare_to,
+            request_timeout=request_timeout,
+            per_host_limit=per_host_limit,
+            connection_limit=connection_limit,
+            max_parallel=max_parallel,
+            verbose=verbose,
+            quiet=quiet,
+            ca_bundle=ca_bundle,
+            resolve=resolve,
+            handle_signals=False,  # the watch takes its signals itself, between iterations too
         )
         summary = await watch(
             WatchRequest(
