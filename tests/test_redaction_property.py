@@ -23,6 +23,7 @@ from cutover_probe.text import visible
 
 from .conftest import read_tsv, scaled
 from .end_to_end.test_secret_forms import _b64_cores
+from .test_results import a_document
 
 secrets_text = st.text(
     alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]),
@@ -102,54 +103,6 @@ def all_keys(value: Any) -> set[str]:
     return set()
 
 
-def a_document() -> dict[str, Any]:
-    return {
-        "schema": "cutover-probe/results/v1",
-        "tool": {"name": "cutover-probe", "version": "0.1.0"},
-        "title": "Validation Matrix",
-        "timestamp": "2026-11-27T09:37:56Z",
-        "wall_ms": 12.5,
-        "verdict": {
-            "overall": "failed",
-            "label": "NO-GO",
-            "exit_code": 1,
-            "gating": True,
-            "why": "1 required failed",
-            "counts": {
-                "total": 1,
-                "passed": 0,
-                "required_failures": 1,
-                "optional_failures": 0,
-                "required_skipped": 0,
-                "optional_skipped": 0,
-                "cancelled": 0,
-            },
-        },
-        "environment": {"STAGING_CONTROL_BASE_URL": "http://127.0.0.1:1"},
-        "domain_mappings": [],
-        "matrix": {"source": "m.toml", "ids": ["control-health"]},
-        "shard": None,
-        "checks": [
-            {
-                "id": "control-health",
-                "kind": "control-health",
-                "environment": "staging",
-                "required": True,
-                "description": "checks the environment",
-                "status": "failed",
-                "reason": "answered 503",
-                "command": "GET /healthz",
-                "log_path": "logs/control-health.log",
-                "started_ms": 1.0,
-                "duration_ms": 2.0,
-                "attempts": 1,
-                "evidence": ["GET /healthz -> 503"],
-                "details": {"retried": []},
-            }
-        ],
-    }
-
-
 KEYS = sorted(all_keys(a_document()))
 
 
@@ -170,7 +123,7 @@ def test_a_secret_inside_a_key_never_changes_the_document(tmp_path: Path, data: 
     directory.mkdir()
     write_report(directory, RunResults.from_json(a_document(), "doc"), Redactor(pinned))
     rows = read_tsv(directory / "results.tsv")
-    assert [row["check_id"] for row in rows] == ["control-health"]
+    assert len(rows) == len(a_document()["checks"])
     assert all_keys(load_document(directory).to_json()) == all_keys(a_document())
 
 
