@@ -31,8 +31,7 @@ def selection(
     shard: str | None,
     environ: dict[str, str],
 ) -> Selection:
-    from cutover_probe.planning import Selection
-    from cutover_probe.workflow import parse_shard, shard_from_environment
+    from cutover_probe.planning import Selection, parse_shard, shard_from_environment
 
     return Selection(
         only=only,
