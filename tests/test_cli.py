@@ -24,19 +24,19 @@ def test_top_level_help_lists_every_exit_code(tmp_path: Path) -> None:
         assert re.search(rf"^\s+{code}\s+\S", result.stdout, re.M), code
 
 
-def imported_by(*args: str, cwd: Path) -> set[str]:
+def imported_by(*args: str, cwd: Path, code: int = 0, **env: str) -> set[str]:
     """The modules the real program imports for this command line (`-X importtime` lists each
     once, as it is first imported; the program ends in os._exit, so sys.modules is not asked)."""
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "cutover_probe", *args],
-        env=clean_environ(),
+        env=clean_environ(**env),
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == code, result.stderr[-3000:]
     return set(IMPORTED.findall(result.stderr))
 
 
@@ -102,3 +102,21 @@ def test_the_help_listing_says_what_each_commands_own_help_begins_with() -> None
                 command.get_short_help_str(limit)
             ), (name, limit)
     assert cli.get_command(ctx, "no-such-command") is None
+
+
+def test_a_run_refused_for_a_bad_environment_value_imports_no_network_library(
+    tmp_path: Path,
+) -> None:
+    modules = imported_by(
+        "run",
+        "-q",
+        "--output-dir",
+        str(tmp_path / "out"),
+        cwd=tmp_path,
+        code=2,
+        STAGING_CONTROL_BASE_URL="not a url",
+    )
+    assert "cutover_probe.workflow" in modules  # it got as far as the workflow
+    network = ("aiohttp", "yarl", "google", "grpc", "requests", "cutover_probe.resolver")
+    runners = ("cutover_probe.probes.httpclient", "cutover_probe.probes.google.gcloud")
+    assert sorted(m for m in modules if _under(m, (*network, *runners))) == []
