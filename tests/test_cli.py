@@ -120,3 +120,18 @@ def test_a_run_refused_for_a_bad_environment_value_imports_no_network_library(
     network = ("aiohttp", "yarl", "google", "grpc", "requests", "cutover_probe.resolver")
     runners = ("cutover_probe.probes.httpclient", "cutover_probe.probes.google.gcloud")
     assert sorted(m for m in modules if _under(m, (*network, *runners))) == []
+
+
+def test_quick_without_an_output_dir_imports_no_report_module(tmp_path: Path) -> None:
+    """Nothing to ask (its one URL unset): the row is 'not checked', exit 0, and the glance
+    loaded neither the report writers nor an HTTP or Google library."""
+    matrix = tmp_path / "matrix.toml"
+    matrix.write_text(
+        '[variables.API_URL]\ntype = "url"\n'
+        '[[checks]]\nid = "api-staging-smoke"\nkind = "control-smoke"\n'
+        'environment = "staging"\nbase_url = "${API_URL}"\n'
+    )
+    modules = imported_by("quick", "--config", str(matrix), cwd=tmp_path)
+    assert "cutover_probe.engine" in modules  # it ran the checks' plan through the engine
+    unused = ("cutover_probe.report", "cutover_probe.results", "aiohttp", "google", "grpc")
+    assert sorted(m for m in modules if _under(m, (*unused, "cutover_probe.resolver"))) == []
