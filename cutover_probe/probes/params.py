@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from cutover_probe.probes.httpkind_spec import Budgets, Comparison, Step
 
 
-# The `httpkind.py` runner's.
+# http (runner: probes/httpkind.py)
 @dataclass(frozen=True)
 class HttpParams:
     """The ``http`` kind's parameters: steps and budgets arrive parsed (at config load)."""
@@ -37,14 +37,14 @@ class HttpParams:
     baseline: str = param("path", required=False, default="", help="CSV probe,size_bytes,ttfb_ms")
 
 
-# The `tls.py` runner's.
+# tls-certificate (runner: probes/tls.py)
 @dataclass(frozen=True)
 class TlsParams:
     url: str = param("url")
     min_days: int = param("int", required=False, default=14, minimum=0)
 
 
-# The `parity.py` runner's.
+# parity (runner: probes/parity.py)
 @dataclass(frozen=True)
 class ParityParams:
     staging_url: str = param("url")
@@ -61,13 +61,12 @@ class ParityParams:
     prod_region: str = param("string", required=False, default="")
 
 
-# The `control.py` runner's.
+# control-health, control-smoke (runner: probes/control.py)
 @dataclass(frozen=True)
 class ControlHealthParams:
     base_url: str = param("url", help="the control service's base URL")
 
 
-# The `control.py` runner's.
 @dataclass(frozen=True)
 class ControlSmokeParams:
     base_url: str = param("url", help="the control service's base URL")
@@ -82,14 +81,14 @@ class ControlSmokeParams:
     )
 
 
-# The `runtime.py` runner's.
+# runtime-smoke (runner: probes/runtime.py)
 @dataclass(frozen=True)
 class RuntimeSmokeParams:
     base_url: str = param("url", help="the runtime service's base URL")
     worker_id: str = param("string", required=False, default="smoke:runtime")
 
 
-# The `command.py` runner's.
+# command (runner: probes/command.py)
 @dataclass(frozen=True)
 class CommandParams:
     argv: tuple[str, ...] = param("strings", help="the program and its arguments")
@@ -110,7 +109,7 @@ class CommandParams:
     kill_grace: float = param("duration", required=False, default="1s")
 
 
-# The `cloudrun.py` runner's.
+# cloudrun-ready, cloudrun-canary, cloudrun-migration-drift (runner: probes/google/cloudrun.py)
 @dataclass(frozen=True)
 class CloudRunServiceParams:
     project: str = param("string", help="Google Cloud project")
@@ -118,7 +117,6 @@ class CloudRunServiceParams:
     service: str = param("string", help="Cloud Run service name")
 
 
-# The `cloudrun.py` runner's.
 @dataclass(frozen=True)
 class CloudRunDriftParams:
     project: str = param("string", help="Google Cloud project")
@@ -128,7 +126,7 @@ class CloudRunDriftParams:
     expected_image: str = param("string", required=False, default="")
 
 
-# The `cloudlogging.py` runner's.
+# cloud-logging-errors (runner: probes/google/cloudlogging.py)
 @dataclass(frozen=True)
 class LoggingErrorsParams:
     project: str = param("string")
@@ -138,7 +136,7 @@ class LoggingErrorsParams:
     max_errors: int = param("int", required=False, default=0, help="entries allowed")
 
 
-# The `backups.py` runner's.
+# gcs-backup-freshness (runner: probes/google/backups.py)
 @dataclass(frozen=True)
 class BackupFreshnessParams:
     project: str = param("string")
