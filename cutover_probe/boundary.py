@@ -11,8 +11,6 @@ from __future__ import annotations
 import functools
 import os
 import sys
-import tempfile
-import traceback
 from collections.abc import Awaitable, Callable
 from typing import ParamSpec
 
@@ -48,6 +46,9 @@ def boundary(command: Callable[P, Awaitable[int]]) -> Callable[P, Awaitable[None
             click.echo("cutover-probe: interrupted", err=True)
             code = 130
         except Exception:
+            import tempfile  # only here: every command imports this module (start-up)
+            import traceback
+
             from cutover_probe.diagnostics import redact
 
             fd, path = tempfile.mkstemp(prefix="cutover-probe-crash-", suffix=".log")

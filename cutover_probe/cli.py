@@ -3,7 +3,8 @@
 The error boundary (exit codes) lives in `boundary.py` and the options several commands share in
 `commands/options.py`; both are imported by the commands, so nothing imports this module back.
 Signals are handled in one place, `interrupts.py`, installed here before anything runs. Start-up
-matters (`--help` must be instant), so heavy modules load inside the commands, never here.
+matters (`--help` must be instant), so heavy modules load inside the commands, never here, and
+each command's module only when it is asked for (`commands/__init__.py`).
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from typing import Any
 import asyncclick as click
 
 from cutover_probe import __version__, interrupts
-from cutover_probe.commands import register
+from cutover_probe.commands import LazyGroup
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cutover-probe")
 async def cli() -> None:
     """Release gate for the Rust staging/production cutover: runs the validation matrix's
@@ -38,9 +39,6 @@ async def cli() -> None:
       130  interrupted (SIGINT, SIGTERM or SIGHUP); the report is still written;
            a second signal kills the lanes at once
     """
-
-
-register(cli)
 
 
 def main() -> None:

@@ -26,9 +26,9 @@ from cutover_probe.errors import EnvironmentError_, UsageError
 from cutover_probe.model import Check, Matrix, PlannedCheck, Variable
 from cutover_probe.probes import KINDS, Kind
 from cutover_probe.probes.google import domains
+from cutover_probe.probes.google.access import credentials_skip_reason
+from cutover_probe.probes.google.access import endpoint as google_endpoint
 from cutover_probe.probes.google.domains import PlannedDomain
-from cutover_probe.probes.google.gcloud import credentials_skip_reason
-from cutover_probe.probes.google.gcloud import endpoint as google_endpoint
 from cutover_probe.probes.schema import NESTED_TYPES
 from cutover_probe.secrets import Redactor, Secret
 from cutover_probe.text import visible
@@ -401,3 +401,60 @@ def describe(template: str, params: Mapping[str, Any]) -> str:
         else:
             fields[name] = value
     return template.format_map(fields)
+
+
+# --- What `cutover-probe plan` prints, and the shard a command line or Cloud Run Job names ---
+# Here, not in workflow.py, so that `plan` imports neither the engine nor the report writers.
+
+
+def render_plan(plan: Plan) -> str:
+    """What `cutover-probe plan` prints: each check, run or skip, and why."""
+    lines = [f"{plan.matrix.title} — {plan.matrix.source}", ""]
+    if plan.shard:
+        lines.insert(1, f"shard {plan.shard[0]}/{plan.shard[1]}: {len(plan.checks)} checks")
+    width = max((len(p.id) for p in plan.checks), default=10)
+    for planned in plan.checks:
+        action = "skip" if planned.skip_reason is not None else "run "
+        detail = planned.skip_reason if planned.skip_reason is not None else planned.command
+        if planned.cannot_start is not None:
+            action, detail = "fail", f"cannot start: {planned.cannot_start}"
+        lines.append(f"{action} {planned.id:<{width}} {planned.check.required_label:<8} {detail}")
+    running = sum(1 for p in plan.checks if p.skip_reason is None and p.cannot_start is None)
+    required_skips = sum(1 for p in plan.checks if p.skip_reason is not None and p.check.required)
+    blocked = sum(1 for p in plan.checks if p.cannot_start is not None and p.check.required)
+    failing = f"; {blocked} required cannot start" if blocked else ""
+    lines += [
+        "",
+        f"{running} of {len(plan.checks)} checks would run; {required_skips} required "
+        f"would be skipped{failing}"
+        f"{' (a no-go in gating mode)' if required_skips or blocked else ''}.",
+        f"mode: {'release gating' if plan.gating else 'baseline capture'}",
+    ]
+    return "\n".join(visible(plan.redactor(line)) for line in lines) + "\n"
+
+
+def shard_from_environment(environ: Mapping[str, str]) -> tuple[int, int] | None:
+    """Cloud Run Jobs give each task CLOUD_RUN_TASK_INDEX (from 0) of CLOUD_RUN_TASK_COUNT."""
+    index, count = environ.get("CLOUD_RUN_TASK_INDEX"), environ.get("CLOUD_RUN_TASK_COUNT")
+    if not index and not count:
+        return None
+    try:
+        k, n = int(index or ""), int(count or "")
+    except ValueError:
+        raise UsageError(
+            f"CLOUD_RUN_TASK_INDEX={index!r} / CLOUD_RUN_TASK_COUNT={count!r}: expected numbers"
+        ) from None
+    if n < 1 or not 0 <= k < n:
+        raise UsageError(f"CLOUD_RUN_TASK_INDEX={k} is not a task of CLOUD_RUN_TASK_COUNT={n}")
+    return (k + 1, n) if n > 1 else None
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    try:
+        k_text, n_text = text.split("/")
+        k, n = int(k_text), int(n_text)
+    except ValueError:
+        raise UsageError(f"--shard {text!r}: expected K/N, like 2/4") from None
+    if n < 1 or not 1 <= k <= n:
+        raise UsageError(f"--shard {text!r}: K must be between 1 and N")
+    return k, n

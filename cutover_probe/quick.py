@@ -176,14 +176,6 @@ async def run_quick(
     strict: bool = False,
 ) -> int:
     from cutover_probe import diagnostics
-    from cutover_probe.report import (
-        LANE_OUTPUT_DIR,
-        build_document,
-        claim_output_dir,
-        release,
-        utc_now,
-        write_report,
-    )
 
     plan = build_plan(quick_matrix(matrix), environ, repo_root)
     checks = tuple(not_checked(p) if p.skip_reason is not None else p for p in plan.checks)
@@ -196,11 +188,17 @@ async def run_quick(
         )
     plan = dataclasses.replace(plan, checks=checks)
     diagnostics.use_redactor(plan.redactor)
-    claim = claim_output_dir(output_dir) if output_dir is not None else None
-    try:
+    if output_dir is None:
+        claim = None
+    else:
+        # The report's modules (results, report, and what they import) only with --output-dir:
+        # the glance itself writes nothing, and they were a tenth of its start-up.
+        from cutover_probe.report import LANE_OUTPUT_DIR, claim_output_dir, utc_now
+
+        claim = claim_output_dir(output_dir)
         timestamp = utc_now()
-        if output_dir is not None:
-            settings = dataclasses.replace(settings, lane_output_dir=output_dir / LANE_OUTPUT_DIR)
+        settings = dataclasses.replace(settings, lane_output_dir=output_dir / LANE_OUTPUT_DIR)
+    try:
         result = await execute(plan, environ, settings)
         rows = list(zip(plan.checks, result.outcomes, strict=True))
         print(plan.redactor(render_table(rows, plan.redactor)), file=out, flush=True)
@@ -211,6 +209,8 @@ async def run_quick(
             flush=True,
         )
         if output_dir is not None:
+            from cutover_probe.report import build_document, write_report
+
             doc = build_document(plan, rows, verdict, timestamp, result.wall_s)
             report = write_report(output_dir, doc, plan.redactor)
             print(f"[quick] report: {output_dir / 'report.html'}", file=out, flush=True)
@@ -218,5 +218,7 @@ async def run_quick(
                 raise ReportIncomplete(list(report.failed))
     finally:
         if claim is not None:
+            from cutover_probe.report import release
+
             release(claim)
     return verdict.exit_code

@@ -22,6 +22,11 @@ from cutover_probe.engine import RunResult, RunSettings, execute, trust_store
 from cutover_probe.errors import ReportIncomplete, UsageError
 from cutover_probe.model import Status
 from cutover_probe.planning import Plan, Selection, build_plan
+
+# Their old home: they moved to planning so that `plan` imports no engine; callers may name this.
+from cutover_probe.planning import parse_shard as parse_shard
+from cutover_probe.planning import render_plan as render_plan
+from cutover_probe.planning import shard_from_environment as shard_from_environment
 from cutover_probe.policy import Verdict, decide
 from cutover_probe.report import (
     LANE_OUTPUT_DIR,
@@ -39,7 +44,6 @@ from cutover_probe.report import (
 )
 from cutover_probe.results import RunResults
 from cutover_probe.secrets import Redactor
-from cutover_probe.text import visible
 
 
 @dataclass(frozen=True)
@@ -378,59 +382,6 @@ def merge_reports(
     return merged
 
 
-def render_plan(plan: Plan) -> str:
-    """What `cutover-probe plan` prints: each check, run or skip, and why."""
-    lines = [f"{plan.matrix.title} — {plan.matrix.source}", ""]
-    if plan.shard:
-        lines.insert(1, f"shard {plan.shard[0]}/{plan.shard[1]}: {len(plan.checks)} checks")
-    width = max((len(p.id) for p in plan.checks), default=10)
-    for planned in plan.checks:
-        action = "skip" if planned.skip_reason is not None else "run "
-        detail = planned.skip_reason if planned.skip_reason is not None else planned.command
-        if planned.cannot_start is not None:
-            action, detail = "fail", f"cannot start: {planned.cannot_start}"
-        lines.append(f"{action} {planned.id:<{width}} {planned.check.required_label:<8} {detail}")
-    running = sum(1 for p in plan.checks if p.skip_reason is None and p.cannot_start is None)
-    required_skips = sum(1 for p in plan.checks if p.skip_reason is not None and p.check.required)
-    blocked = sum(1 for p in plan.checks if p.cannot_start is not None and p.check.required)
-    failing = f"; {blocked} required cannot start" if blocked else ""
-    lines += [
-        "",
-        f"{running} of {len(plan.checks)} checks would run; {required_skips} required "
-        f"would be skipped{failing}"
-        f"{' (a no-go in gating mode)' if required_skips or blocked else ''}.",
-        f"mode: {'release gating' if plan.gating else 'baseline capture'}",
-    ]
-    return "\n".join(visible(plan.redactor(line)) for line in lines) + "\n"
-
-
 def step_summary_path(environ: Mapping[str, str]) -> Path | None:
     value = environ.get("GITHUB_STEP_SUMMARY", "")
     return Path(value) if value else None
-
-
-def shard_from_environment(environ: Mapping[str, str]) -> tuple[int, int] | None:
-    """Cloud Run Jobs give each task CLOUD_RUN_TASK_INDEX (from 0) of CLOUD_RUN_TASK_COUNT."""
-    index, count = environ.get("CLOUD_RUN_TASK_INDEX"), environ.get("CLOUD_RUN_TASK_COUNT")
-    if not index and not count:
-        return None
-    try:
-        k, n = int(index or ""), int(count or "")
-    except ValueError:
-        raise UsageError(
-            f"CLOUD_RUN_TASK_INDEX={index!r} / CLOUD_RUN_TASK_COUNT={count!r}: expected numbers"
-        ) from None
-    if n < 1 or not 0 <= k < n:
-        raise UsageError(f"CLOUD_RUN_TASK_INDEX={k} is not a task of CLOUD_RUN_TASK_COUNT={n}")
-    return (k + 1, n) if n > 1 else None
-
-
-def parse_shard(text: str) -> tuple[int, int]:
-    try:
-        k_text, n_text = text.split("/")
-        k, n = int(k_text), int(n_text)
-    except ValueError:
-        raise UsageError(f"--shard {text!r}: expected K/N, like 2/4") from None
-    if n < 1 or not 1 <= k <= n:
-        raise UsageError(f"--shard {text!r}: K must be between 1 and N")
-    return k, n

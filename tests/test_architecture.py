@@ -18,6 +18,9 @@ UNMIRRORED = {
     "probes/google/workers.py": "pooled daemon threads and built_once: every Google test "
     "(probes/google/, end_to_end/test_hostile_google.py)",
     "probes/schema.py": "each kind's parameter schema: probes/test_probes.py runs every kind's",
+    "probes/params.py": "each kind's parameters: probes/test_probes.py builds every kind's",
+    "probes/google/access.py": "endpoints and credentials at plan time, re-exported by gcloud: "
+    "probes/google/test_gcloud.py",
     "__init__.py": "the version: test_packaging.py",
     "__main__.py": "`python -m cutover_probe`, the program every run_cli test starts",
     "boundary.py": "exit codes 2, 3 and 4: every command's tests, test_workflow.py",

@@ -26,8 +26,7 @@ async def command(
     """Print what would run and what would be skipped, and why. Touches no network."""
     from cutover_probe.commands.run import selection
     from cutover_probe.config import load_matrix
-    from cutover_probe.planning import Selection, build_plan
-    from cutover_probe.workflow import render_plan
+    from cutover_probe.planning import Selection, build_plan, render_plan
 
     environ = dict(os.environ)
     chosen = selection(only, skip, environment, shard, environ)

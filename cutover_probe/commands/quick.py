@@ -55,10 +55,10 @@ async def command(
     A service whose URL or credentials are missing is 'not checked' (in the table, the summary
     line and the report). Exit 0 when everything checked is ready, 1 when something checked is
     not (or, with --strict, when something could not be checked), 130 interrupted."""
+    from cutover_probe.commands.run import resolve_table
     from cutover_probe.config import load_matrix
     from cutover_probe.engine import RunSettings
     from cutover_probe.quick import run_quick
-    from cutover_probe.resolver import parse_resolve
 
     return await run_quick(
         load_matrix(config_path(config)),
@@ -69,7 +69,7 @@ async def command(
             request_timeout_s=request_timeout,
             handle_signals=True,
             ca_bundle=ca_bundle,
-            resolve=parse_resolve(resolve),
+            resolve=resolve_table(resolve),
         ),
         output_dir=output_dir,
         strict=strict,

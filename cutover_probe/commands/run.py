@@ -31,8 +31,7 @@ def selection(
     shard: str | None,
     environ: dict[str, str],
 ) -> Selection:
-    from cutover_probe.planning import Selection
-    from cutover_probe.workflow import parse_shard, shard_from_environment
+    from cutover_probe.planning import Selection, parse_shard, shard_from_environment
 
     return Selection(
         only=only,
@@ -194,7 +193,7 @@ def run_request(
             handle_signals=handle_signals,
             fail_fast=fail_fast,
             ca_bundle=ca_bundle,
-            resolve=_resolve_table(resolve),
+            resolve=resolve_table(resolve),
         ),
         show_lines=verbose,
         selection=selection(only, skip, environment, shard, environ),
@@ -204,9 +203,9 @@ def run_request(
     )
 
 
-def _resolve_table(values: tuple[str, ...]) -> dict[str, str]:
-    """resolver.py imports aiohttp (~0.15 s): only for --resolve, so that a run refused for a
-    bad environment value (exit 2) never pays for it."""
+def resolve_table(values: tuple[str, ...]) -> dict[str, str]:
+    """resolver.py imports aiohttp (~0.15 s): only for --resolve, so that a run (or a quick)
+    refused for a bad environment value (exit 2) never pays for it."""
     if not values:
         return {}
     from cutover_probe.resolver import parse_resolve

@@ -20,7 +20,6 @@ import re
 import signal
 import subprocess
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -32,7 +31,7 @@ from cutover_probe.errors import CheckFailed
 from cutover_probe.probes import reaper
 from cutover_probe.probes.context import ProbeContext
 from cutover_probe.probes.output import CHUNK_BYTES, LaneOutput
-from cutover_probe.probes.schema import param
+from cutover_probe.probes.params import CommandParams
 
 # Names a lane never inherits unless its check lists them in pass_env (docs/checks.md).
 SECRET_NAME = re.compile(
@@ -41,26 +40,6 @@ SECRET_NAME = re.compile(
 )
 DRAIN_S = 2.0  # after the lane's processes are dead, reading what is left in the pipe
 AFTER_EXIT_GRACE_S = 0.5  # what the main process left behind gets this long after SIGTERM
-
-
-@dataclass(frozen=True)
-class CommandParams:
-    argv: tuple[str, ...] = param("strings", help="the program and its arguments")
-    requires_files: tuple[str, ...] = param(
-        "strings",
-        required=False,
-        default=[],
-        help="files that must exist; a missing one fails the check",
-    )
-    cwd: str = param("string", required=False, default="${REPO_ROOT}")
-    env: Mapping[str, str] = param("table", required=False, default={}, help="extra variables")
-    pass_env: tuple[str, ...] = param(
-        "names",
-        required=False,
-        default=[],
-        help="variables passed on although they look secret (docs/checks.md)",
-    )
-    kill_grace: float = param("duration", required=False, default="1s")
 
 
 async def run(ctx: ProbeContext, params: CommandParams) -> str | None:

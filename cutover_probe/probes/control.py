@@ -11,13 +11,12 @@ from __future__ import annotations
 import functools
 import json
 import re
-from dataclasses import dataclass
 
 from cutover_probe.errors import AssertionFailed
 from cutover_probe.probes.context import ProbeContext
 from cutover_probe.probes.httpclient import Response, fetch, join_url
+from cutover_probe.probes.params import ControlHealthParams, ControlSmokeParams
 from cutover_probe.probes.rules import Rule, run_rules, verdict
-from cutover_probe.probes.schema import param
 from cutover_probe.secrets import Secret
 
 MANIFEST_VERSION = "openagents.webshell.v2"
@@ -25,25 +24,6 @@ MANIFEST_VERSION = "openagents.webshell.v2"
 HASHED_NAME = re.compile(r"-[A-Za-z0-9]{8,}\.[A-Za-z0-9]+$")
 SESSION_ROUTES = ("/api/auth/session", "/api/v1/auth/session")
 SYNC_TOKEN_ROUTES = ("/api/sync/token", "/api/v1/sync/token")
-
-
-@dataclass(frozen=True)
-class ControlHealthParams:
-    base_url: str = param("url", help="the control service's base URL")
-
-
-@dataclass(frozen=True)
-class ControlSmokeParams:
-    base_url: str = param("url", help="the control service's base URL")
-    access_token: Secret = param(
-        "secret", required=False, default="", help="bearer token for auth routes"
-    )
-    sync_scopes: tuple[str, ...] = param(
-        "strings",
-        required=False,
-        default=["runtime.codex_worker_events"],
-        help="scopes asked of the sync-token routes",
-    )
 
 
 async def run_health(ctx: ProbeContext, params: ControlHealthParams) -> str | None:

@@ -35,7 +35,7 @@ from cutover_probe.probes.httpkind_spec import (
     Step,
     resolve_pointer,
 )
-from cutover_probe.probes.schema import param
+from cutover_probe.probes.params import HttpParams
 from cutover_probe.secrets import Secret
 from cutover_probe.stats import STATS, percentile
 
@@ -198,21 +198,6 @@ def load_baseline(path: str) -> dict[str, dict[str, float]]:
                 f"baseline {path}: expected columns probe,size_bytes,ttfb_ms"
             ) from None
     return rows
-
-
-@dataclass(frozen=True)
-class HttpParams:
-    """The ``http`` kind's parameters: steps and budgets arrive parsed (at config load)."""
-
-    base_url: str = param("url", required=False, default="", help="paths join it")
-    token: Secret = param(
-        "secret", required=False, default="", help="sent by steps with auth = true"
-    )
-    steps: tuple[Step, ...] = param("steps", help="[[checks.steps]]: the requests, in order")
-    samples: int = param("int", required=False, default=1, minimum=1)
-    concurrency: int = param("int", required=False, default=1, minimum=1)
-    budgets: Budgets = param("budgets", required=False, default={})
-    baseline: str = param("path", required=False, default="", help="CSV probe,size_bytes,ttfb_ms")
 
 
 async def run(ctx: ProbeContext, params: HttpParams) -> str | None:

@@ -9,7 +9,6 @@ reader sees at once which field drifted.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import anyio
@@ -18,8 +17,8 @@ from cutover_probe.errors import CheckFailed
 from cutover_probe.probes.context import ProbeContext
 from cutover_probe.probes.google import gcloud
 from cutover_probe.probes.httpclient import Response, fetch, join_url
-from cutover_probe.probes.httpkind_spec import MISSING, Comparison, resolve_pointer
-from cutover_probe.probes.schema import param
+from cutover_probe.probes.httpkind_spec import MISSING, resolve_pointer
+from cutover_probe.probes.params import ParityParams
 
 ENVIRONMENTS = ("staging", "prod")
 
@@ -34,22 +33,6 @@ def _value(response: Response | str, field: str) -> str:
             return "<not JSON>"
         return "<missing>" if value is MISSING else json.dumps(value)
     return response.headers.get(field, "<no header>")
-
-
-@dataclass(frozen=True)
-class ParityParams:
-    staging_url: str = param("url")
-    prod_url: str = param("url")
-    compare: tuple[Comparison, ...] = param(
-        "comparisons", help="[[checks.compare]]: path, json, headers"
-    )
-    cloudrun_service: str = param(
-        "string", required=False, default="", help="compare this service's image"
-    )
-    staging_project: str = param("string", required=False, default="")
-    prod_project: str = param("string", required=False, default="")
-    staging_region: str = param("string", required=False, default="")
-    prod_region: str = param("string", required=False, default="")
 
 
 async def run(ctx: ProbeContext, params: ParityParams) -> str | None:

@@ -7,20 +7,13 @@ before (create run → append event → read run), stopping at the first failure
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 
 import anyio
 
 from cutover_probe.errors import AssertionFailed, CheckFailed
 from cutover_probe.probes.context import ProbeContext
 from cutover_probe.probes.httpclient import Response, fetch, join_url
-from cutover_probe.probes.schema import param
-
-
-@dataclass(frozen=True)
-class RuntimeSmokeParams:
-    base_url: str = param("url", help="the runtime service's base URL")
-    worker_id: str = param("string", required=False, default="smoke:runtime")
+from cutover_probe.probes.params import RuntimeSmokeParams
 
 
 async def run_smoke(ctx: ProbeContext, params: RuntimeSmokeParams) -> str | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ssl
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,8 +21,8 @@ from anyio.streams.tls import TLSAttribute, TLSStream
 from cutover_probe.errors import CheckFailed, ConnectFailed, ProbeTimeout
 from cutover_probe.probes.context import ProbeContext
 from cutover_probe.probes.httpclient import describe_certificate_error
+from cutover_probe.probes.params import TlsParams
 from cutover_probe.probes.proxy import Proxy, proxy_for
-from cutover_probe.probes.schema import param
 
 MAX_PROXY_ANSWER = 64 * 1024
 
@@ -63,12 +62,6 @@ async def _connect_tunnel(proxy: Proxy, host: str, port: int) -> anyio.abc.ByteS
 
 def _name(parts: Any) -> str:
     return ", ".join(f"{k}={v}" for rdn in parts for k, v in rdn)
-
-
-@dataclass(frozen=True)
-class TlsParams:
-    url: str = param("url")
-    min_days: int = param("int", required=False, default=14, minimum=0)
 
 
 async def run(ctx: ProbeContext, params: TlsParams) -> str | None:

@@ -143,15 +143,21 @@ def test_http_steps_arrive_parsed_with_their_variables_resolved(tmp_path: Path) 
     assert plan.checks[0].command.startswith("GET /readyz against http://127.0.0.1:9")
 
 
-def test_loading_the_registry_and_planning_import_no_network_library() -> None:
+def test_loading_the_registry_and_planning_import_no_network_library_and_no_runner() -> None:
+    """The registry refers to each runner through a wrapper that imports it when a check of its
+    kind runs: loading and planning the shipped matrix (every kind) import no runner module."""
     code = (
         "import sys\n"
         "from pathlib import Path\n"
         "from cutover_probe.config import default_config_path, load_matrix\n"
         "from cutover_probe.planning import build_plan\n"
         "build_plan(load_matrix(default_config_path()), {}, Path('.'))\n"
-        "heavy = ('aiohttp', 'yarl', 'multidict', 'google', 'requests', 'grpc')\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
+        "heavy = ('aiohttp', 'yarl', 'multidict', 'google', 'requests', 'grpc', 'anyio',\n"
+        "         'asyncio', 'ssl', 'subprocess')\n"
+        "runners = ('httpkind', 'httpclient', 'tls', 'parity', 'control', 'runtime', 'command',\n"
+        "           'google.gcloud', 'google.cloudrun', 'google.cloudlogging', 'google.backups')\n"
+        "ours = {'cutover_probe.probes.' + name for name in runners}\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy or m in ours))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code],

@@ -8,7 +8,6 @@ check existed before; this is it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,8 +16,8 @@ import anyio
 from cutover_probe.probes.context import ProbeContext
 from cutover_probe.probes.google import gcloud
 from cutover_probe.probes.google.workers import built_once
+from cutover_probe.probes.params import BackupFreshnessParams
 from cutover_probe.probes.rules import verdict
-from cutover_probe.probes.schema import param
 
 STAMP = "%Y%m%dT%H%M%SZ"
 
@@ -45,15 +44,6 @@ def split_bucket(value: str) -> tuple[str, str]:
     bare = value.removeprefix("gs://").strip("/")
     bucket, _, rest = bare.partition("/")
     return bucket, rest
-
-
-@dataclass(frozen=True)
-class BackupFreshnessParams:
-    project: str = param("string")
-    bucket: str = param("string", help="gs://bucket or bucket")
-    prefix: str = param("string", required=False, default="backups/laravel")
-    databases: str = param("string", help="comma-separated database names")
-    max_age_hours: int = param("int", required=False, default=24)
 
 
 async def run_freshness(ctx: ProbeContext, params: BackupFreshnessParams) -> str | None:

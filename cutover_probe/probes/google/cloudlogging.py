@@ -19,7 +19,7 @@ from cutover_probe.errors import AssertionFailed
 from cutover_probe.probes.context import ProbeContext
 from cutover_probe.probes.google import gcloud
 from cutover_probe.probes.google.workers import built_once
-from cutover_probe.probes.schema import param
+from cutover_probe.probes.params import LoggingErrorsParams
 
 MESSAGE_WIDTH = 200
 
@@ -82,15 +82,6 @@ def _list(target: gcloud.Endpoint, project: str, filter_: str, limit: int) -> li
             page_size=limit,
         )
     )
-
-
-@dataclass(frozen=True)
-class LoggingErrorsParams:
-    project: str = param("string")
-    service: str = param("string")
-    freshness: float = param("duration", required=False, default="10m")
-    limit: int = param("int", required=False, default=50)
-    max_errors: int = param("int", required=False, default=0, help="entries allowed")
 
 
 async def run_errors(ctx: ProbeContext, params: LoggingErrorsParams) -> str | None:

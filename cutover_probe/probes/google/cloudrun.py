@@ -7,32 +7,14 @@ runbook's definition of healthy. Independent API calls run at once, each in a wo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from cutover_probe.probes.context import ProbeContext
 from cutover_probe.probes.google import gcloud
 from cutover_probe.probes.google.workers import built_once
+from cutover_probe.probes.params import CloudRunDriftParams, CloudRunServiceParams
 from cutover_probe.probes.rules import verdict
-from cutover_probe.probes.schema import param
-
-
-@dataclass(frozen=True)
-class CloudRunServiceParams:
-    project: str = param("string", help="Google Cloud project")
-    region: str = param("string", help="Cloud Run region")
-    service: str = param("string", help="Cloud Run service name")
-
-
-@dataclass(frozen=True)
-class CloudRunDriftParams:
-    project: str = param("string", help="Google Cloud project")
-    region: str = param("string", help="Cloud Run region")
-    service: str = param("string", help="Cloud Run service name")
-    job: str = param("string")
-    expected_image: str = param("string", required=False, default="")
-
 
 SUCCEEDED = 4  # google.cloud.run_v2.Condition.State.CONDITION_SUCCEEDED
 EXECUTION_DONE_TYPES = ("Completed", "Succeeded")

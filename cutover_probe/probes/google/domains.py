@@ -10,7 +10,8 @@ which domains to read (`plan_domains`, called by planning once it has interpolat
 `[[domain_mappings]]` tables), reading one within its deadline (`read`, started by the engine),
 the record it gives (`collect`, `not_read`: the shape `results.json` keeps) and its one line in
 SUMMARY.md (`describe`). Planning imports this module, so it imports no Google library at
-import time (`gcloud.library` loads them in the call's thread).
+import time (`gcloud.library` loads them in the call's thread), and the reading's machinery
+(`gcloud`, anyio) only inside the functions that read: `plan` stays light.
 """
 
 from __future__ import annotations
@@ -21,12 +22,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import anyio
-
 from cutover_probe.errors import CheckFailed
 from cutover_probe.model import DomainMapping
 from cutover_probe.probes.context import ProbeContext
-from cutover_probe.probes.google import gcloud, permissions
+from cutover_probe.probes.google import access, permissions
 
 CONDITIONS = ("Ready", "CertificateProvisioned")
 DEADLINE_S = 30.0  # a whole read, pages of a slow API included; then the record says so
@@ -71,7 +70,7 @@ def plan_domains(
     planned: list[PlannedDomain] = []
     seen: set[tuple[str, str]] = set()
     skip = (
-        gcloud.credentials_skip_reason("run", environ)
+        access.credentials_skip_reason("run", environ)
         if google_runs
         else "no Google Cloud check runs"
     )
@@ -99,7 +98,9 @@ def not_read(domain: PlannedDomain, error: str) -> dict[str, Any]:
     return {"environment": domain.environment, "domain": domain.domain, "error": error}
 
 
-def _read(target: gcloud.Endpoint, domain: PlannedDomain) -> dict[str, Any]:
+def _read(target: access.Endpoint, domain: PlannedDomain) -> dict[str, Any]:
+    from cutover_probe.probes.google import gcloud
+
     gexc = gcloud.library("google.api_core.exceptions")
 
     base = target.url or f"https://{domain.region}-run.googleapis.com"
@@ -117,6 +118,8 @@ def _read(target: gcloud.Endpoint, domain: PlannedDomain) -> dict[str, Any]:
 
 
 async def collect(ctx: ProbeContext, domain: PlannedDomain) -> dict[str, Any]:
+    from cutover_probe.probes.google import gcloud
+
     if domain.skip_reason:
         return not_read(domain, f"not read: {domain.skip_reason}")
     target = gcloud.endpoint("run", ctx.environ)
@@ -148,6 +151,8 @@ async def collect(ctx: ProbeContext, domain: PlannedDomain) -> dict[str, Any]:
 
 async def read(ctx: ProbeContext, domain: PlannedDomain) -> dict[str, Any]:
     """`collect` within `DEADLINE_S`, the read's evidence lines added to its record."""
+    import anyio
+
     with anyio.move_on_after(DEADLINE_S) as scope:
         record = await collect(ctx, domain)
     if scope.cancelled_caught:

@@ -19,13 +19,10 @@ loop's side first, the call is abandoned and its socket shut.
 
 from __future__ import annotations
 
-import configparser
 import contextlib
 import importlib
 import math
-import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -33,10 +30,8 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import anyio
 from anyio.lowlevel import RunVar, current_token
@@ -44,34 +39,20 @@ from anyio.lowlevel import RunVar, current_token
 from cutover_probe.errors import CheckFailed, ConnectFailed, ProbeTimeout
 from cutover_probe.probes.context import ProbeContext
 from cutover_probe.probes.google import permissions
-
-Api = Literal["run", "logging", "storage"]
-EMULATOR_VARIABLES: dict[Api, str] = {
-    "run": "CLOUD_RUN_EMULATOR_HOST",
-    "logging": "CLOUD_LOGGING_EMULATOR_HOST",
-    "storage": "STORAGE_EMULATOR_HOST",
-}
-HOW_TO_AUTHENTICATE = (
-    "no Google Cloud credentials: run `gcloud auth application-default login` (or `gcloud auth "
-    "login` with gcloud on the PATH), or set GOOGLE_APPLICATION_CREDENTIALS to a service "
-    "account key file"
+from cutover_probe.probes.google.access import (
+    API_NAMES,
+    HOW_TO_AUTHENTICATE,
+    GcloudLogin,
 )
-# gcloud's own variables naming another endpoint for an API (regional, Private Service Connect):
-# unlike an emulator, it is called with the real credentials.
-ENDPOINT_OVERRIDE_VARIABLES: dict[Api, str] = {
-    "run": "CLOUDSDK_API_ENDPOINT_OVERRIDES_RUN",
-    "logging": "CLOUDSDK_API_ENDPOINT_OVERRIDES_LOGGING",
-    "storage": "CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE",
-}
+from cutover_probe.probes.google.access import Api as Api
+from cutover_probe.probes.google.access import Endpoint as Endpoint
+from cutover_probe.probes.google.access import credentials_skip_reason as credentials_skip_reason
+from cutover_probe.probes.google.access import endpoint as endpoint
+
 # Google's libraries import each other in circles (requests, urllib3, google.auth, api_core):
 # two worker threads importing them at once can hit Python's import-lock deadlock detection.
 # Every import of theirs goes through `library`, one at a time.
 _IMPORTS = threading.Lock()
-API_NAMES: dict[Api, str] = {
-    "run": "Cloud Run",
-    "logging": "Cloud Logging",
-    "storage": "Cloud Storage",
-}
 # One attempt of a call, every page of it included, from connect to the last byte.
 CALL_TIMEOUT_S = 10.0
 # The most one call may read, after decompression, all pages together: the probes read lists of
@@ -245,70 +226,6 @@ def library(name: str) -> Any:
         return importlib.import_module(name)
 
 
-def emulator_endpoint(api: Api, environ: Mapping[str, str]) -> str | None:
-    raw = environ.get(EMULATOR_VARIABLES[api], "").strip()
-    if not raw:
-        return None
-    return raw.rstrip("/") if "://" in raw else f"http://{raw.rstrip('/')}"
-
-
-def credentials_skip_reason(api: Api, environ: Mapping[str, str]) -> str | None:
-    """Plan time, no network, no Google import: can this API's checks authenticate at all?
-
-    ADC's last resort, the metadata server, is only trusted where the platform says it is there
-    (Cloud Run services and jobs set K_SERVICE / CLOUD_RUN_JOB; GCE_METADATA_HOST names it
-    elsewhere): probing 169.254.169.254 from a laptop costs seconds. On a VM or in Cloud Build,
-    set GOOGLE_APPLICATION_CREDENTIALS or GCE_METADATA_HOST=metadata.google.internal.
-    """
-    if emulator_endpoint(api, environ):
-        return None
-    missing = _adc_missing(environ)
-    if missing != HOW_TO_AUTHENTICATE:
-        return missing  # None (ADC found), or a named key file that does not exist
-    if gcloud_login(environ) is not None:
-        return None
-    return missing + f" (or {EMULATOR_VARIABLES[api]} for an emulator)"
-
-
-def _adc_missing(environ: Mapping[str, str]) -> str | None:
-    """Why Application Default Credentials cannot be found, or None when they can."""
-    key_file = environ.get("GOOGLE_APPLICATION_CREDENTIALS", "")
-    if key_file:
-        if Path(key_file).is_file():
-            return None
-        return f"GOOGLE_APPLICATION_CREDENTIALS names {key_file}, which does not exist"
-    config_dir = environ.get("CLOUDSDK_CONFIG") or str(
-        Path(environ.get("HOME", "~")).expanduser() / ".config" / "gcloud"
-    )
-    if (Path(config_dir) / "application_default_credentials.json").is_file():
-        return None
-    if any(environ.get(name) for name in ("K_SERVICE", "CLOUD_RUN_JOB", "GCE_METADATA_HOST")):
-        return None
-    return HOW_TO_AUTHENTICATE
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    api: Api
-    url: str | None  # None: Google's production endpoint
-    anonymous: bool
-    # With no Application Default Credentials: gcloud's login (`GcloudLogin`), else None.
-    gcloud: GcloudLogin | None = None
-
-    @property
-    def where(self) -> str:
-        return self.url or f"the {self.api} API"
-
-
-def endpoint(api: Api, environ: Mapping[str, str]) -> Endpoint:
-    url = emulator_endpoint(api, environ)
-    if url is not None:
-        return Endpoint(api=api, url=url, anonymous=True)
-    override = environ.get(ENDPOINT_OVERRIDE_VARIABLES[api], "").strip().rstrip("/") or None
-    login = gcloud_login(environ) if _adc_missing(environ) == HOW_TO_AUTHENTICATE else None
-    return Endpoint(api=api, url=override, anonymous=False, gcloud=login)
-
-
 def credentials(target: Endpoint) -> Any:
     if target.anonymous:
         return library("google.auth.credentials").AnonymousCredentials()
@@ -331,47 +248,6 @@ GCLOUD_TOKEN_LIFETIME_S = (
     600.0  # gcloud caches ~1 h tokens; asking again every few minutes is cheap
 )
 MAX_GCLOUD_OUTPUT = 64 * 1024
-
-
-@dataclass(frozen=True)
-class GcloudLogin:
-    program: str  # gcloud's path
-    account: str
-    # The run's environment, for the subprocess; never shown (it may hold tokens).
-    environ: tuple[tuple[str, str], ...] = field(repr=False)
-
-    @property
-    def describe(self) -> str:
-        return f"gcloud auth print-access-token as {self.account}"
-
-
-def gcloud_login(environ: Mapping[str, str]) -> GcloudLogin | None:
-    """gcloud on the PATH with an account to act as (``CLOUDSDK_CORE_ACCOUNT`` or the active
-    configuration's ``[core] account``), from the file system alone: no network, no subprocess."""
-    program = shutil.which("gcloud", path=environ.get("PATH", os.defpath))
-    if program is None:
-        return None
-    account = environ.get("CLOUDSDK_CORE_ACCOUNT", "").strip() or _configured_account(environ)
-    if not account:
-        return None
-    return GcloudLogin(program, account, tuple(sorted(environ.items())))
-
-
-def _configured_account(environ: Mapping[str, str]) -> str:
-    config_dir = Path(
-        environ.get("CLOUDSDK_CONFIG")
-        or Path(environ.get("HOME", "~")).expanduser() / ".config" / "gcloud"
-    )
-    name = environ.get("CLOUDSDK_ACTIVE_CONFIG_NAME", "").strip()
-    try:
-        if not name:
-            active = config_dir / "active_config"
-            name = active.read_text(encoding="utf-8").strip() if active.is_file() else "default"
-        parser = configparser.ConfigParser()
-        parser.read(config_dir / "configurations" / f"config_{name}", encoding="utf-8")
-    except (OSError, UnicodeDecodeError, configparser.Error):
-        return ""
-    return parser.get("core", "account", fallback="").strip()
 
 
 def gcloud_credentials(login: GcloudLogin) -> Any:
