@@ -4,8 +4,10 @@ Measures, against the simulated fleet with a fixed latency per request, every fi
 of processes run side by side in the same minute (interleaved, medians), so the load of a shared
 machine cancels out as far as it can:
   1. the whole matrix: process wall against the same command with `--only <critical check>`
-     (the critical path alone, the same start-up and exit), and against the same matrix one
-     check after another (`--max-parallel 1`, the seed's way);
+     (the critical path alone, the same start-up and exit), against the seed's way
+     (bench/seed_way.sh: the same requests one curl after another, then the cargo lane) and
+     `--max-parallel 1`; and, for what bounds the first ratio, the matrix without its Google
+     lanes and the critical path after importing what they import;
   2. start-up: `--help`, `plan`, `quick`, and `run` refused at once (exit 2, a bad URL);
   3. scale: 1, 10, 100, 300 and 1000 environments of the matrix, wall, CPU, peak RSS, the time
      per check (it must stay flat), requests, checks timed out, the event loop's worst lag
