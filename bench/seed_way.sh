@@ -49,7 +49,7 @@ expect() {
 
 # The value of the first "key": "value" in $body (the seed's scripts used jq; sed is enough here).
 field() {
-  sed -n "s/.*\"$1\": *\"\([^\"]*\)\".*/\1/p" "$body" | head -n 1
+  grep -o "\"$1\": *\"[^\"]*\"" "$body" | head -n 1 | sed 's/.*: *"\(.*\)"/\1/'
 }
 
 control_health() {
