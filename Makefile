@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PROPERTY_TESTS := $(shell find tests -name 'test_*_property.py')
 
-.PHONY: all setup demo test fuzz lint dist dist-check bench screenshots clean
+.PHONY: all setup demo test fuzz lint dist dist-check bench screenshots templates clean
 
 all: test
 
@@ -53,3 +53,8 @@ screenshots: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
+
+# cutover_probe/compiled_report.py: report.html's template compiled ahead of time, after an edit
+# of templates/report.html.j2 or a new Jinja2 (tests/test_compiled_report.py fails until then).
+templates: $(STAMP)
+	$(BIN)/python -c 'from cutover_probe.htmlreport import write_compiled_template as w; w()'
