@@ -616,6 +616,7 @@ def bound(made: Any, target: Endpoint) -> Any:
     adapter = googlehttp.BoundedAdapter(target.api)
     made.mount("https://", adapter)
     made.mount("http://", adapter)
+    made.merge_environment_settings = googlehttp.environment_once(made.merge_environment_settings)
     return made
 
 
