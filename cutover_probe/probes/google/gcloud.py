@@ -115,14 +115,24 @@ class Budget:
     requests. Shared by the event loop (which may cancel it) and the call's thread (which
     spends it); a plain object, as the thread's requests update its counts."""
 
-    def __init__(self, api: Api, seconds: float) -> None:
+    def __init__(self, api: Api, seconds: float, not_after: float = math.inf) -> None:
         self.api = api
-        self.seconds = max(seconds, 0.0)
-        self.deadline = time.monotonic() + self.seconds
+        self._asked = seconds
+        self._not_after = not_after
+        self.begin()
         self.requests = 0
         self.received = 0
         self.cancelled = False
         self._socket: socket.socket | None = None
+
+    def begin(self) -> None:
+        """Start the clock: ``seconds`` from now, but never past ``not_after`` (monotonic).
+        `in_thread` starts it again once the call has a thread: waiting for one of the
+        MAX_CONCURRENT_CALLS is not the API's slowness (at 1000 environments, 2,000 calls
+        "timed out" while they were only queued behind the limiter)."""
+        now = time.monotonic()
+        self.seconds = max(min(self._asked, self._not_after - now), 0.0)
+        self.deadline = now + self.seconds
 
     @property
     def name(self) -> str:
@@ -192,6 +202,9 @@ async def in_thread(function: Callable[[], T], budget: Budget | None = None) -> 
     """
     async with _threads():
         import asyncio  # here, not at the top: `plan` imports this module without a loop
+
+        if budget is not None:
+            budget.begin()
 
         loop = asyncio.get_running_loop()
         done = anyio.Event()
@@ -475,7 +488,7 @@ async def call(
     for attempt in range(1, MAX_ATTEMPTS + 1):
         ctx.attempts += 1
         started = time.monotonic()
-        budget = Budget(target.api, _budget_s(ctx))
+        budget = Budget(target.api, CALL_TIMEOUT_S, _not_after(ctx))
         try:
             result = await in_thread(function, budget)
         except OutOfTime as exc:
@@ -565,11 +578,10 @@ def _denied(
     return PermissionDenied(permissions.check_reason(ctx.details))
 
 
-def _budget_s(ctx: ProbeContext) -> float:
-    """CALL_TIMEOUT_S, or less when the check's deadline comes first: the call then fails with
-    its own reason a moment before the engine would cancel the check without one."""
-    left = ctx.deadline - time.monotonic() - 2 * _ABANDON_GRACE_S if ctx.deadline else math.inf
-    return min(CALL_TIMEOUT_S, left)
+def _not_after(ctx: ProbeContext) -> float:
+    """When a call must end at the latest: a moment before the check's deadline, so that it
+    fails with its own reason before the engine would cancel the check without one."""
+    return ctx.deadline - 2 * _ABANDON_GRACE_S if ctx.deadline else math.inf
 
 
 def _api_exceptions() -> Any:
