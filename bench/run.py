@@ -47,7 +47,9 @@ from cutover_probe.fleet.__main__ import END_MARKER  # noqa: E402
 CLI = [sys.executable, "-m", "cutover_probe"]
 GOOGLE_VARIABLES = ("GOOGLE_APPLICATION_CREDENTIALS", "CLOUDSDK_CONFIG")
 LAG = re.compile(r"event loop lag: worst (\d+) ms")
-SCALE_LIMITS = ["--per-host-limit", "100", "--connection-limit", "400"]
+# --max-parallel: a check's deadline starts when it starts; with all 10,000 checks of 1000
+# environments started at once, the last ones spent their 30 s queued for a connection.
+SCALE_LIMITS = ["--per-host-limit", "100", "--connection-limit", "400", "--max-parallel", "400"]
 FLEET_START_S = 30.0
 FLEET_ANSWER_S = 10.0
 # The per-environment variables a scaled matrix may point at another fleet's services.
@@ -484,11 +486,9 @@ def shards(
         environ,
         repo,
     )
-    a = (merged / "results.tsv").read_text().splitlines()
-    b = (whole / "results.tsv").read_text().splitlines()
-    differing = [x for x, y in zip(a, b, strict=False) if x != y]
-    differing += [f"(only in one of them) {line}" for line in (a[len(b) :] or b[len(a) :])]
-    verdict = "yes" if not differing else f"no: {len(differing)} lines differ (below)"
+    same = (merged / "results.tsv").read_bytes() == (whole / "results.tsv").read_bytes()
+    differing = [] if same else _differing(whole, merged)
+    verdict = "yes" if same else f"no: {len(differing)} checks differ (below)"
     return [
         "## Shards",
         "",
@@ -502,7 +502,45 @@ def shards(
         f"| {sharded:.2f} s | {cpu:.2f} s | {fleet_cpu:.2f} s | {peak / 1024:.0f} MiB "
         f"| {merge.wall_s:.2f} s | {verdict} |",
         "",
-        *(["```", *(line[:160] for line in differing[:20]), "```", ""] if differing else []),
+        *(
+            [
+                "Statuses (single process → shards) of the checks that differ, and the single "
+                "process's most common reasons:",
+                "",
+                "```",
+                *differing[:12],
+                "```",
+                "",
+            ]
+            if differing
+            else []
+        ),
+    ]
+
+
+def _differing(whole: Path, merged: Path) -> list[str]:
+    """What differs, by check id: how many of each status change, and the reasons."""
+    rows = {}
+    for directory in (whole, merged):
+        for line in (directory / "results.tsv").read_text().splitlines()[1:]:
+            check, _, status = line.split("\t")[:3]
+            rows.setdefault(check, []).append(status)
+    changes: dict[str, int] = {}
+    for statuses in rows.values():
+        if len(set(statuses)) > 1 or len(statuses) < 2:
+            key = " → ".join(statuses) if len(statuses) == 2 else f"{statuses[0]} → (missing)"
+            changes[key] = changes.get(key, 0) + 1
+    reasons: dict[str, int] = {}
+    for check in checks_of(whole):
+        if check["status"] == "failed":
+            reason = re.sub(r"\d+(\.\d+)?", "N", str(check["reason"]))[:100]
+            reasons[reason] = reasons.get(reason, 0) + 1
+    return [
+        *(f"{count:6d}  {key}" for key, count in sorted(changes.items(), key=lambda x: -x[1])),
+        *(
+            f"{count:6d}  {reason}"
+            for reason, count in sorted(reasons.items(), key=lambda x: -x[1])
+        ),
     ]
 
 
