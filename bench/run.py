@@ -487,8 +487,8 @@ def shards(
         repo,
     )
     same = (merged / "results.tsv").read_bytes() == (whole / "results.tsv").read_bytes()
-    differing = [] if same else _differing(whole, merged)
-    verdict = "yes" if same else f"no: {len(differing)} checks differ (below)"
+    count_differing, differing = (0, []) if same else _differing(whole, merged)
+    verdict = "yes" if same else f"no: {count_differing} checks differ (below)"
     return [
         "## Shards",
         "",
@@ -518,8 +518,8 @@ def shards(
     ]
 
 
-def _differing(whole: Path, merged: Path) -> list[str]:
-    """What differs, by check id: how many of each status change, and the reasons."""
+def _differing(whole: Path, merged: Path) -> tuple[int, list[str]]:
+    """How many checks differ; how many of each status change, and the single run's reasons."""
     rows = {}
     for directory in (whole, merged):
         for line in (directory / "results.tsv").read_text().splitlines()[1:]:
@@ -535,7 +535,7 @@ def _differing(whole: Path, merged: Path) -> list[str]:
         if check["status"] == "failed":
             reason = re.sub(r"\d+(\.\d+)?", "N", str(check["reason"]))[:100]
             reasons[reason] = reasons.get(reason, 0) + 1
-    return [
+    return sum(changes.values()), [
         *(f"{count:6d}  {key}" for key, count in sorted(changes.items(), key=lambda x: -x[1])),
         *(
             f"{count:6d}  {reason}"
@@ -552,7 +552,7 @@ def main() -> None:
     parser.add_argument("--critical", default="runtime-staging-smoke")
     parser.add_argument("--quick", action="store_true", help="repeat 3, sizes 1,10,100")
     parser.add_argument(
-        "--fleets", type=int, default=2, help="simulated fleet processes (default 2)"
+        "--fleets", type=int, default=4, help="simulated fleet processes (default 4)"
     )
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "performance.md")
     args = parser.parse_args()
