@@ -382,7 +382,8 @@ def scale(
         f"{fleets.count} process{'es' if fleets.count > 1 else ''} of its own "
         f"(`bench/fleetproc.py`; environment n talks to fleet n mod {fleets.count}, the Google "
         "checks all to the first), so `--per-host-limit 100 --connection-limit 400` (real "
-        "environments have hosts of their own, each with its own per-host limit). One run per "
+        "environments have hosts of their own, each with its own per-host limit), and "
+        "`--max-parallel 400` (a check's deadline runs from its start). One run per "
         "size; the event loop's worst lag from `CUTOVER_PROBE_LAG_MONITOR=1`. CPU per check is "
         "the prober's CPU ÷ checks: it is less sensitive to the machine's load than the wall.",
         "",
