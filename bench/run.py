@@ -50,6 +50,15 @@ LAG = re.compile(r"event loop lag: worst (\d+) ms")
 # --max-parallel: a check's deadline starts when it starts; with all 10,000 checks of 1000
 # environments started at once, the last ones spent their 30 s queued for a connection.
 SCALE_LIMITS = ["--per-host-limit", "100", "--connection-limit", "400", "--max-parallel", "400"]
+
+
+def shard_limits(parts: int) -> list[str]:
+    """The same limits shared by the shards running together on this one machine: with 400
+    checks in flight in each of four shards, the lag of four loops on two busy cores cost 93
+    checks their 1 min deadline; on machines of their own each would take SCALE_LIMITS."""
+    return [*SCALE_LIMITS[:-1], str(400 // parts)]
+
+
 FLEET_START_S = 30.0
 FLEET_ANSWER_S = 10.0
 # The per-environment variables a scaled matrix may point at another fleet's services.
@@ -458,7 +467,7 @@ def shards(
                 str(work / f"shard-{k}"),
                 "--shard",
                 f"{k}/{parts}",
-                *SCALE_LIMITS,
+                *shard_limits(parts),
             ],
             environ,
             repo,
@@ -495,7 +504,9 @@ def shards(
         "",
         f"{count} environments as {parts} shards (`--shard K/{parts}`) in {parts} parallel "
         "processes, as Cloud Run Job tasks or a CI matrix run them (here on the same two "
-        "cores, against the same fleet processes), then `cutover-probe merge`.",
+        "cores, against the same fleet processes, so each with "
+        f"`--max-parallel {400 // parts}`: the 400 checks in flight of the single process "
+        "shared out), then `cutover-probe merge`.",
         "",
         "| shards, all done | shards' CPU | fleet CPU | largest shard's peak RSS | merge "
         "| merged results.tsv identical to the single process's |",
