@@ -32,7 +32,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -247,6 +247,18 @@ async def in_thread(function: Callable[[], T], budget: Budget | None = None) -> 
     return result
 
 
+def _imported(names: tuple[str, ...]) -> Any:
+    """The first of ``names`` if every one of them is imported (and none still being
+    imported by another thread), else None."""
+    modules = [sys.modules.get(name) for name in names]
+    if all(
+        module is not None and not getattr(module.__spec__, "_initializing", True)
+        for module in modules
+    ):
+        return modules[0]
+    return None
+
+
 def library(name: str) -> Any:
     """Import one of Google's modules (or requests), serialised with every other such import.
 
@@ -259,18 +271,6 @@ def library(name: str) -> Any:
         return module
     with _IMPORTS:
         return importlib.import_module(name)
-
-
-def _imported(names: Sequence[str]) -> Any:
-    """The first of ``names`` if every one of them is imported (and none still being
-    imported by another thread), else None."""
-    modules = [sys.modules.get(name) for name in names]
-    if all(
-        module is not None and not getattr(module.__spec__, "_initializing", True)
-        for module in modules
-    ):
-        return modules[0]
-    return None
 
 
 def emulator_endpoint(api: Api, environ: Mapping[str, str]) -> str | None:
