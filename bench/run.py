@@ -29,6 +29,8 @@ import os
 import platform
 import re
 import resource
+import secrets
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -43,12 +45,32 @@ sys.path.insert(0, str(ROOT))
 
 from cutover_probe.config import default_config_path, load_matrix  # noqa: E402
 from cutover_probe.demo import make_simulated_checkout  # noqa: E402
-from cutover_probe.fleet import FleetSpec, FleetThread  # noqa: E402
+from cutover_probe.fleet.__main__ import END_MARKER  # noqa: E402
 
 CLI = [sys.executable, "-m", "cutover_probe"]
 GOOGLE_VARIABLES = ("GOOGLE_APPLICATION_CREDENTIALS", "CLOUDSDK_CONFIG")
 LAG = re.compile(r"event loop lag: worst (\d+) ms")
-SCALE_LIMITS = ["--per-host-limit", "100", "--connection-limit", "400"]
+# --max-parallel: a check's deadline starts when it starts; with all 10,000 checks of 1000
+# environments started at once, the last ones spent their 30 s queued for a connection.
+SCALE_LIMITS = ["--per-host-limit", "100", "--connection-limit", "400", "--max-parallel", "400"]
+
+
+def shard_limits(parts: int) -> list[str]:
+    """The same limits shared by the shards running together on this one machine: with 400
+    checks in flight in each of four shards, the lag of four loops on two busy cores cost 93
+    checks their 1 min deadline; on machines of their own each would take SCALE_LIMITS."""
+    return [*SCALE_LIMITS[:-1], str(400 // parts)]
+
+
+FLEET_START_S = 30.0
+FLEET_ANSWER_S = 10.0
+# The per-environment variables a scaled matrix may point at another fleet's services.
+SERVICE_VARIABLES = (
+    "STAGING_CONTROL_BASE_URL",
+    "PROD_CONTROL_BASE_URL",
+    "STAGING_RUNTIME_BASE_URL",
+    "PROD_RUNTIME_BASE_URL",
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +80,92 @@ class Sample:
     peak_kib: int  # the largest RSS of any child so far (getrusage cannot tell one child's)
     code: int
     stderr: str
+
+
+@dataclass(frozen=True)
+class FleetUse:
+    requests: int
+    cpu_s: float
+
+
+class FleetProcesses:
+    """N simulated fleets, each in a process of its own (bench/fleetproc.py), sharing tokens.
+
+    Out of the bench's process so that the fleet neither shares a GIL with the bench nor
+    hides in its figures: `use()` reads every fleet's requests and CPU so far."""
+
+    def __init__(self, latency_ms: float, count: int) -> None:
+        self.latency_ms = latency_ms
+        self.count = count
+        self.processes: list[subprocess.Popen[str]] = []
+        self.variables: list[dict[str, str]] = []
+
+    def __enter__(self) -> FleetProcesses:
+        tokens = f"{secrets.token_urlsafe(24)},{secrets.token_urlsafe(24)}"
+        environ = dict(os.environ, BENCH_FLEET_TOKENS=tokens)
+        try:
+            for _ in range(self.count):
+                process = subprocess.Popen(
+                    [
+                        sys.executable,
+                        str(ROOT / "bench" / "fleetproc.py"),
+                        "--latency-ms",
+                        f"{self.latency_ms:g}",
+                    ],
+                    env=environ,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+                self.processes.append(process)
+                self.variables.append(self._exports(process))
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    @staticmethod
+    def _exports(process: subprocess.Popen[str]) -> dict[str, str]:
+        assert process.stdout is not None
+        deadline = time.monotonic() + FLEET_START_S
+        variables: dict[str, str] = {}
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                raise SystemExit("the simulated fleet ended before it was ready")
+            if line.rstrip("\n") == END_MARKER:
+                return variables
+            if line.startswith("export "):
+                name, _, value = line[len("export ") :].rstrip("\n").partition("=")
+                variables[name] = shlex.split(value)[0] if value else ""
+        raise SystemExit("the simulated fleet did not start in time")
+
+    def env(self) -> dict[str, str]:
+        """The first fleet's variables: the whole matrix, start-up and Google all use it."""
+        return self.variables[0]
+
+    def use(self) -> FleetUse:
+        requests, cpu = 0, 0.0
+        for process in self.processes:
+            assert process.stdin is not None
+            assert process.stdout is not None
+            process.stdin.write("\n")
+            process.stdin.flush()
+            answer = json.loads(process.stdout.readline())
+            requests += answer["requests"]
+            cpu += answer["cpu_s"]
+        return FleetUse(requests, cpu)
+
+    def __exit__(self, *_: object) -> None:
+        for process in self.processes:
+            if process.stdin is not None:
+                process.stdin.close()
+        for process in self.processes:
+            try:
+                process.wait(FLEET_ANSWER_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def base_environ(fleet_env: dict[str, str], bin_dir: Path) -> dict[str, str]:
@@ -100,6 +208,22 @@ def timed(
     return Sample(wall, cpu, after.ru_maxrss, process.returncode, stderr)
 
 
+def timed_alone(args: list[str], environ: dict[str, str], cwd: Path) -> Sample:
+    """One CLI process, its own peak RSS (`os.wait4`), not the largest of every child so far."""
+    started = time.perf_counter()
+    process = start(args, environ, cwd)
+    assert process.stderr is not None
+    stderr = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    process.stderr.close()
+    if process.returncode not in (0, 1):
+        raise SystemExit(f"{args}: exit {process.returncode}\n{stderr[-3000:]}")
+    cpu = usage.ru_utime + usage.ru_stime
+    return Sample(wall, cpu, usage.ru_maxrss, process.returncode, stderr)
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values)
 
@@ -117,8 +241,14 @@ def failed_with(directory: Path, pattern: str) -> int:
     )
 
 
-def scaled_config(environments: int, target: Path) -> Path:
-    """The shipped matrix with its per-environment checks copied for N environment pairs."""
+def scaled_config(
+    environments: int, target: Path, fleets: list[dict[str, str]] | None = None
+) -> Path:
+    """The shipped matrix with its per-environment checks copied for N environment pairs.
+
+    With `fleets` (each fleet's variables), environment n talks to fleet n mod len(fleets):
+    its control and runtime base URLs are written into its checks. The Google checks all use
+    the emulator of the environment the run has (the first fleet's)."""
     text = default_config_path().read_text()
     head, _, rest = text.partition("\n[[checks]]")
     blocks = ["[[checks]]" + b for b in ("\n[[checks]]" + rest).split("\n[[checks]]")[1:]]
@@ -130,7 +260,11 @@ def scaled_config(environments: int, target: Path) -> Path:
     out = [head.rstrip(), *shared]
     for n in range(environments):
         for block in per_env:
-            out.append(re.sub(r'^id = "([^"]+)"', rf'id = "\1-e{n}"', block, flags=re.M))
+            block = re.sub(r'^id = "([^"]+)"', rf'id = "\1-e{n}"', block, flags=re.M)
+            if fleets and n % len(fleets):
+                for name in SERVICE_VARIABLES:
+                    block = block.replace("${" + name + "}", fleets[n % len(fleets)][name])
+            out.append(block)
     target.write_text("\n\n".join(out) + "\n")
     return target
 
@@ -336,44 +470,49 @@ def scale(
     repo: Path,
     work: Path,
     sizes: list[int],
-    fleet: FleetThread,
+    fleets: FleetProcesses,
 ) -> tuple[list[str], dict[int, Path]]:
     lines = [
         "## Scale",
         "",
         "Environments of the matrix (each: control health and smoke, runtime smoke, and the four "
-        "Google checks; the cargo and harness lanes once), all against the one simulated fleet, "
-        "so `--per-host-limit 100 --connection-limit 400` (real environments have hosts of their "
-        "own, each with its own per-host limit). The fleet runs in the bench's own process and "
-        "shares the two cores with the prober. One run per size; the event loop's worst lag "
-        "from `CUTOVER_PROBE_LAG_MONITOR=1`.",
+        "Google checks; the cargo and harness lanes once). The simulated fleet runs in "
+        f"{fleets.count} process{'es' if fleets.count > 1 else ''} of its own "
+        f"(`bench/fleetproc.py`; environment n talks to fleet n mod {fleets.count}, the Google "
+        "checks all to the first), so `--per-host-limit 100 --connection-limit 400` (real "
+        "environments have hosts of their own, each with its own per-host limit), and "
+        "`--max-parallel 400` (a check's deadline runs from its start). One run per "
+        "size; the event loop's worst lag from `CUTOVER_PROBE_LAG_MONITOR=1`. CPU per check is "
+        "the prober's CPU ÷ checks: it is less sensitive to the machine's load than the wall.",
         "",
-        "| environments | checks | wall | CPU | peak RSS | per check | requests/s "
-        "| failed | timed out | queued | worst loop lag |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| environments | checks | wall | prober CPU | fleet CPU | peak RSS | wall per check "
+        "| CPU per check | requests | failed | timed out | queued | worst loop lag |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+        "| ---: |",
     ]
     outputs: dict[int, Path] = {}
     lagged = dict(environ, CUTOVER_PROBE_LAG_MONITOR="1")
     walls: dict[int, float] = {}
     for count in sizes:
-        config = scaled_config(count, work / f"scale-{count}.toml")
+        config = scaled_config(count, work / f"scale-{count}.toml", fleets.variables)
         out = work / f"scale-{count}"
-        before = len(fleet.requests)
-        sample = timed(
+        before = fleets.use()
+        sample = timed_alone(
             ["run", "-q", "--config", str(config), "--output-dir", str(out), *SCALE_LIMITS],
             lagged,
             repo,
         )
-        requests = len(fleet.requests) - before
+        after = fleets.use()
         outputs[count] = out
         checks = len(checks_of(out))
-        per_check = sample.wall_s / checks
         walls[count] = sample.wall_s
         lag = LAG.search(sample.stderr)
         lines.append(
             f"| {count} | {checks} | {sample.wall_s:.2f} s | {sample.cpu_s:.2f} s "
-            f"| {sample.peak_kib / 1024:.0f} MiB | {per_check * 1000:.1f} ms "
-            f"| {requests / sample.wall_s:.0f} | {failed_with(out, '')} "
+            f"| {after.cpu_s - before.cpu_s:.2f} s "
+            f"| {sample.peak_kib / 1024:.0f} MiB | {sample.wall_s / checks * 1000:.1f} ms "
+            f"| {sample.cpu_s / checks * 1000:.1f} ms "
+            f"| {after.requests - before.requests} | {failed_with(out, '')} "
             f"| {failed_with(out, 'timed out|timeout')} "
             f"| {failed_with(out, 'for a connection to')} "
             f"| {lag.group(1) + ' ms' if lag else '?'} |"
@@ -388,17 +527,23 @@ def scale(
         *([", ".join(growth) + ".", ""] if growth else []),
         "Targets: 100 environments ≤ 2.5 s and ≤ 200 MiB; 300 ≤ 3 × the 100-environment time; "
         "1000 ≤ 25 s, ≤ 300 MiB and ≤ 11 × the 100-environment time (the time per check "
-        "flat). Peak RSS is the largest of any child so far (`getrusage` keeps one maximum), "
-        "so it only grows down the table.",
+        "flat). Peak RSS is the prober's own (`ru_maxrss` of the child, from `os.wait4`).",
         "",
     ]
     return lines, outputs
 
 
 def shards(
-    environ: dict[str, str], repo: Path, work: Path, count: int, whole: Path, parts: int = 4
+    environ: dict[str, str],
+    repo: Path,
+    work: Path,
+    count: int,
+    whole: Path,
+    fleets: FleetProcesses,
+    parts: int = 4,
 ) -> list[str]:
     config = work / f"scale-{count}.toml"
+    before = fleets.use()
     started = time.perf_counter()
     processes = [
         start(
@@ -411,40 +556,92 @@ def shards(
                 str(work / f"shard-{k}"),
                 "--shard",
                 f"{k}/{parts}",
-                *SCALE_LIMITS,
+                *shard_limits(parts),
             ],
             environ,
             repo,
         )
         for k in range(1, parts + 1)
     ]
+    cpu, peak = 0.0, 0
     for process in processes:
-        process.communicate()
+        assert process.stderr is not None
+        process.stderr.read()
+        process.stderr.close()
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        cpu += usage.ru_utime + usage.ru_stime
+        peak = max(peak, usage.ru_maxrss)
     sharded = time.perf_counter() - started
+    fleet_cpu = fleets.use().cpu_s - before.cpu_s
     merged = work / "merged"
     merge = timed(
-        ["merge", "--output-dir", str(merged), *(str(work / f"shard-{k}") for k in range(1, 5))],
+        [
+            "merge",
+            "--output-dir",
+            str(merged),
+            *(str(work / f"shard-{k}") for k in range(1, parts + 1)),
+        ],
         environ,
         repo,
     )
     same = (merged / "results.tsv").read_bytes() == (whole / "results.tsv").read_bytes()
-    differing = 0
-    if not same:
-        a = (merged / "results.tsv").read_text().splitlines()
-        b = (whole / "results.tsv").read_text().splitlines()
-        differing = sum(1 for x, y in zip(a, b, strict=False) if x != y) + abs(len(a) - len(b))
+    count_differing, differing = (0, []) if same else _differing(whole, merged)
+    verdict = "yes" if same else f"no: {count_differing} checks differ (below)"
     return [
         "## Shards",
         "",
         f"{count} environments as {parts} shards (`--shard K/{parts}`) in {parts} parallel "
         "processes, as Cloud Run Job tasks or a CI matrix run them (here on the same two "
-        "cores), then `cutover-probe merge`.",
+        "cores, against the same fleet processes, so each with "
+        f"`--max-parallel {400 // parts}`: the 400 checks in flight of the single process "
+        "shared out), then `cutover-probe merge`.",
         "",
-        "| shards, all done | merge | merged results.tsv identical to the single process's |",
-        "| ---: | ---: | --- |",
-        f"| {sharded:.2f} s | {merge.wall_s:.2f} s | "
-        f"{'yes' if same else f'no ({differing} lines differ: a check that passed in one run and not the other)'} |",  # noqa: E501
+        "| shards, all done | shards' CPU | fleet CPU | largest shard's peak RSS | merge "
+        "| merged results.tsv identical to the single process's |",
+        "| ---: | ---: | ---: | ---: | ---: | --- |",
+        f"| {sharded:.2f} s | {cpu:.2f} s | {fleet_cpu:.2f} s | {peak / 1024:.0f} MiB "
+        f"| {merge.wall_s:.2f} s | {verdict} |",
         "",
+        *(
+            [
+                "Statuses (single process → shards) of the checks that differ, and the single "
+                "process's most common reasons:",
+                "",
+                "```",
+                *differing[:12],
+                "```",
+                "",
+            ]
+            if differing
+            else []
+        ),
+    ]
+
+
+def _differing(whole: Path, merged: Path) -> tuple[int, list[str]]:
+    """How many checks differ; how many of each status change, and the single run's reasons."""
+    rows = {}
+    for directory in (whole, merged):
+        for line in (directory / "results.tsv").read_text().splitlines()[1:]:
+            check, _, status = line.split("\t")[:3]
+            rows.setdefault(check, []).append(status)
+    changes: dict[str, int] = {}
+    for statuses in rows.values():
+        if len(set(statuses)) > 1 or len(statuses) < 2:
+            key = " → ".join(statuses) if len(statuses) == 2 else f"{statuses[0]} → (missing)"
+            changes[key] = changes.get(key, 0) + 1
+    reasons: dict[str, int] = {}
+    for check in checks_of(whole):
+        if check["status"] == "failed":
+            reason = re.sub(r"\d+(\.\d+)?", "N", str(check["reason"]))[:100]
+            reasons[reason] = reasons.get(reason, 0) + 1
+    return sum(changes.values()), [
+        *(f"{count:6d}  {key}" for key, count in sorted(changes.items(), key=lambda x: -x[1])),
+        *(
+            f"{count:6d}  {reason}"
+            for reason, count in sorted(reasons.items(), key=lambda x: -x[1])
+        ),
     ]
 
 
@@ -455,6 +652,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="1,10,100,300,1000")
     parser.add_argument("--critical", default="runtime-staging-smoke")
     parser.add_argument("--quick", action="store_true", help="repeat 3, sizes 1,10,100")
+    parser.add_argument(
+        "--fleets", type=int, default=4, help="simulated fleet processes (default 4)"
+    )
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "performance.md")
     args = parser.parse_args()
     if args.quick:
@@ -464,19 +664,18 @@ def main() -> None:
     repo = work / "openagents"
     repo.mkdir()
     bin_dir = make_simulated_checkout(repo, contract_tests_pass=True)
-    spec = FleetSpec().with_latency(args.latency_ms)
     began = time.monotonic()
     lines: list[str] = []
-    with FleetThread(spec) as fleet:
-        environ = base_environ(fleet.env(), bin_dir)
+    with FleetProcesses(args.latency_ms, args.fleets) as fleets:
+        environ = base_environ(fleets.env(), bin_dir)
         timed(["--version"], environ, repo)  # compile the bytecode once, outside the figures
         part, _ = whole_matrix(environ, repo, work, args.repeat, args.critical)
         lines += part
         part, _ = start_up(environ, repo, work, args.repeat)
         lines += part
-        part, outputs = scale(environ, repo, work, sizes, fleet)
+        part, outputs = scale(environ, repo, work, sizes, fleets)
         lines += part
-        lines += shards(environ, repo, work, sizes[-1], outputs[sizes[-1]])
+        lines += shards(environ, repo, work, sizes[-1], outputs[sizes[-1]], fleets)
     header = [
         "# Performance",
         "",

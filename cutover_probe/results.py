@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -457,22 +458,35 @@ def check_result(check: Mapping[str, Any]) -> CheckResult:
 
 def map_strings(value: T, fn: Callable[[str], str]) -> T:
     """``value`` with every string inside it through ``fn``: dataclass fields (except those
-    marked constant), mapping values (never keys), list and tuple items."""
+    marked constant), mapping values (never keys), list and tuple items.
+
+    Run several times over every check of a report (redaction, then `text.visible` for each
+    format), so it does no more than it must: a dataclass or tuple none of whose strings
+    changed is returned as it is (they are frozen), and a dataclass's mapped fields are
+    looked up once per class. Mappings and lists are always fresh copies."""
     return cast(T, _map(value, fn))
 
 
 def _map(value: Any, fn: Callable[[str], str]) -> Any:
-    if isinstance(value, enum.Enum):  # Status is a str too, and a schema word
-        return value
     if isinstance(value, str):
+        if isinstance(value, enum.Enum):  # Status is a str too, and a schema word
+            return value
         return fn(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changes = {
-            f.name: _map(getattr(value, f.name), fn)
-            for f in dataclasses.fields(value)
-            if not f.metadata.get("constant")
-        }
-        return dataclasses.replace(value, **changes)
+    kind: Any = type(value)
+    if kind is tuple or kind is list:  # mostly evidence lines: strings called directly
+        items = [fn(item) if type(item) is str else _map(item, fn) for item in value]
+        if kind is list:
+            return items
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else tuple(items)
+    names = _mapped_fields(kind)
+    if names is not None:
+        changes = {}
+        for name in names:
+            old = getattr(value, name)
+            new = _map(old, fn)
+            if new is not old:
+                changes[name] = new
+        return dataclasses.replace(value, **changes) if changes else value
     if isinstance(value, Mapping):
         return {key: _map(item, fn) for key, item in value.items()}
     if isinstance(value, list):
@@ -480,3 +494,11 @@ def _map(value: Any, fn: Callable[[str], str]) -> Any:
     if isinstance(value, tuple):
         return tuple(_map(item, fn) for item in value)
     return value
+
+
+@functools.cache
+def _mapped_fields(kind: Any) -> tuple[str, ...] | None:
+    """The fields of a dataclass that `map_strings` maps (None: not a dataclass)."""
+    if not dataclasses.is_dataclass(kind):
+        return None
+    return tuple(f.name for f in dataclasses.fields(kind) if not f.metadata.get("constant"))

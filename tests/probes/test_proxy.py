@@ -19,7 +19,14 @@ from cutover_probe.model import Status
 from cutover_probe.planning import build_plan
 from cutover_probe.probes.proxy import bypassed
 
-from ..conftest import Checkout, clean_environ, fleet_environ, run_in_process
+from ..conftest import (
+    Checkout,
+    clean_environ,
+    fleet_environ,
+    invoke_cli_async,
+    read_tsv,
+    run_in_process,
+)
 from ..end_to_end.test_hostile_networks import TLS_CONFIG
 from ..servers import PROXIED_CHECKS, ForwardProxy
 from ..tlsutil import https_server, issue, make_ca
@@ -198,3 +205,34 @@ async def test_proxy_credentials_go_to_the_proxy_and_never_to_an_https_server(
         assert outcome.status is Status.PASSED, outcome.reason
     assert proxy.requests.count(f"CONNECT {url.removeprefix('https://')}") >= 2
     assert seen == [None, None]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("direct", [False, True])
+async def test_google_calls_read_the_proxy_variables_each_time_the_same(
+    checkout: Checkout, tmp_path: Path, direct: bool
+) -> None:
+    """requests' reading of the proxy variables is done once per host and session
+    (googlehttp.environment_once): every Google call of the run, not only the first of a
+    client, goes through HTTP_PROXY, and none does when NO_PROXY names the API's host."""
+    async with ForwardProxy() as proxy, serve_fleet() as fleet:
+        google = urlsplit(fleet.google_url).netloc
+        environ = fleet_environ(
+            fleet,
+            checkout,
+            RUN_KHALA_CONTRACT_TESTS="0",
+            # Python's reading of the variables lets an empty lower-case one unset the other.
+            HTTP_PROXY=proxy.url,
+            # (requests matches an IP address in NO_PROXY without its port)
+            NO_PROXY="127.0.0.1" if direct else "",
+        )
+        ran = await invoke_cli_async(
+            "run", "-q", "--output-dir", str(tmp_path / "out"), env=environ, cwd=checkout.root
+        )
+        google_calls = [r for r in fleet.requests if r.service == "google"]
+    rows = {row["check_id"]: row for row in read_tsv(tmp_path / "out" / "results.tsv")}
+    for check in ("control-canary-status", "runtime-migration-drift", "control-error-log-probe"):
+        assert rows[check]["status"] == "passed", ran.stdout
+    proxied = [line for line in proxy.requests if f"//{google}/" in line]
+    assert len(google_calls) > 4  # several calls on each client's session
+    assert len(proxied) == (0 if direct else len(google_calls))

@@ -16,6 +16,10 @@ itself, spending the `gcloud.Budget` of the call running in this thread:
 - the socket being read is handed to the budget, so cancelling the call from the event loop
   shuts it and a blocked read returns at once.
 
+requests also reads the proxy and CA-bundle variables again for every request
+(`Session.merge_environment_settings`: two passes over the whole process environment, about a
+quarter of a Google call's CPU); `environment_once` reads them once per host and session.
+
 Each call runs in a thread of its own (`gcloud.in_thread`), whose budget is a thread-local; a
 request from elsewhere (a library's own background request) gets a budget of its own. This
 module imports requests: it is imported only in those threads, through `gcloud.library`.
@@ -24,9 +28,11 @@ module imports requests: it is imported only in those threads, through `gcloud.l
 from __future__ import annotations
 
 import socket
+import threading
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import requests.adapters
@@ -86,6 +92,37 @@ class BoundedAdapter(requests.adapters.HTTPAdapter):
         response._content_consumed = True
         response.raw.release_conn()
         return response
+
+
+def environment_once(merge: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """``Session.merge_environment_settings`` answered from what it answered the first time
+    for the same scheme and host and the same arguments: the environment it reads (the proxy
+    variables with NO_PROXY, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE) does not change during a run,
+    and it was read in full for every request. A copy each time: requests may change it."""
+    known: dict[tuple[Any, ...], dict[str, Any]] = {}
+    lock = threading.Lock()
+
+    def merged(
+        url: str, proxies: Mapping[str, str] | None, stream: Any, verify: Any, cert: Any
+    ) -> dict[str, Any]:
+        parts = urlsplit(url)
+        key = (
+            parts.scheme,
+            parts.netloc,
+            tuple(sorted(proxies.items())) if proxies else None,
+            stream,
+            verify if isinstance(verify, bool | str | None) else id(verify),
+            cert if isinstance(cert, str | tuple | None) else id(cert),
+        )
+        with lock:
+            settings = known.get(key)
+        if settings is None:
+            settings = merge(url, proxies, stream, verify, cert)
+            with lock:
+                known[key] = settings
+        return {**settings, "proxies": dict(settings["proxies"])}
+
+    return merged
 
 
 def _read(response: requests.Response, budget: gcloud.Budget) -> bytes:
