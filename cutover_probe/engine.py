@@ -1,5 +1,6 @@
-"""The scheduler: every check of the plan at once, each inside its own deadline, none able to
-stop another; then the collector hands the outcomes back in matrix order, never finish order.
+"""The scheduler: the plan's checks concurrently (at most `max_parallel_checks` at once), each
+inside its own deadline, none able to stop another; then the collector hands the outcomes back
+in matrix order, never finish order.
 
 Like nox's parallel runner, output is buffered per check (its evidence) and results come back in
 manifest order. All concurrency lives in one anyio task group: nothing is fire-and-forget, and an

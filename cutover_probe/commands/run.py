@@ -23,6 +23,12 @@ if TYPE_CHECKING:
     from cutover_probe.planning import Selection
     from cutover_probe.workflow import RunRequest
 
+# Checks in flight at once unless --max-parallel says otherwise. A matrix of a thousand
+# environments is ten thousand checks: all at once, most would spend their deadline queued for
+# one of --connection-limit connections (and the process would hold every one's evidence at
+# the same time); 256 keeps the connections busy and the waiting outside the deadlines.
+DEFAULT_MAX_PARALLEL = 256
+
 
 def selection(
     only: tuple[str, ...],
@@ -88,8 +94,10 @@ def selection(
 @click.option(
     "--max-parallel",
     type=click.IntRange(min=1),
-    default=None,
-    help="Checks running at once (default: all; 1 runs them one after another).",
+    default=DEFAULT_MAX_PARALLEL,
+    show_default=True,
+    help="Checks running at once; the rest wait to start, their deadlines not yet running "
+    "(1 runs them one after another).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Stream every evidence line as it happens.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the verdict.")

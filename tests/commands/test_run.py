@@ -3,13 +3,27 @@ this process (asyncclick's CliRunner), except one full run, which starts the rea
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import socket
 from pathlib import Path
 
+import pytest
+from aiohttp import web
+
 from cutover_probe.fleet import ControlFaults, FleetSpec, FleetThread
 
-from ..conftest import REPO, Checkout, fleet_environ, invoke_cli, read_tsv, run_cli
+from ..conftest import (
+    REPO,
+    Checkout,
+    clean_environ,
+    fleet_environ,
+    invoke_cli,
+    invoke_cli_async,
+    read_tsv,
+    run_cli,
+)
 
 SEED_ORDER = [
     "control-staging-health",
@@ -235,3 +249,67 @@ def test_bad_compare_to_and_ca_bundle_exit_2_before_probing(
         assert result.stderr.startswith(f"cutover-probe: error: {message}")
         assert len(fleet_thread.requests) == before, "nothing was probed"
         assert not out.exists()
+
+
+async def _holding_server(release_at: int) -> tuple[web.AppRunner, str, list[int]]:
+    """A server that holds every request until `release_at` are in flight (or 20 s pass), then
+    answers each after 0.3 s more, so a run that admitted more checks than its bound would be
+    seen with more in flight. Returns the runner, its URL and [peak in flight]."""
+    in_flight, peak = 0, [0]
+    enough = asyncio.Event()
+
+    async def hold(request: web.Request) -> web.Response:
+        nonlocal in_flight
+        in_flight += 1
+        peak[0] = max(peak[0], in_flight)
+        if in_flight >= release_at:
+            enough.set()
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(enough.wait(), 20)
+            await asyncio.sleep(0.3)
+        finally:
+            in_flight -= 1
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_get("/hold", hold)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    return runner, f"http://127.0.0.1:{port}", peak
+
+
+@pytest.mark.parametrize(
+    ("checks", "options", "bound"),
+    [(260, (), 256), (6, ("--max-parallel", "2"), 2)],
+    ids=["default-256", "max-parallel-2"],
+)
+@pytest.mark.anyio
+async def test_max_parallel_bounds_the_checks_in_flight(
+    tmp_path: Path, checks: int, options: tuple[str, ...], bound: int
+) -> None:
+    runner, url, peak = await _holding_server(release_at=bound)
+    try:
+        config = tmp_path / "many.toml"
+        config.write_text(
+            "".join(
+                f'[[checks]]\nid = "hold-{n}"\nkind = "http"\nbase_url = "{url}"\n'
+                '[[checks.steps]]\nname = "hold"\npath = "/hold"\nexpect = { status = 200 }\n\n'
+                for n in range(checks)
+            )
+        )
+        out = tmp_path / "report"
+        ran = await invoke_cli_async(
+            "run", "-q", "--config", str(config), "--output-dir", str(out),
+            "--per-host-limit", "300", "--connection-limit", "300", *options,
+            env=clean_environ(), cwd=tmp_path,
+        )  # fmt: skip
+    finally:
+        await runner.cleanup()
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    rows = read_tsv(out / "results.tsv")
+    assert [r["status"] for r in rows] == ["passed"] * checks
+    assert peak[0] == bound
