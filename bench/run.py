@@ -35,6 +35,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from dataclasses import dataclass
@@ -181,9 +182,11 @@ def base_environ(fleet_env: dict[str, str], bin_dir: Path) -> dict[str, str]:
     return environ
 
 
-def start(args: list[str], environ: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
+def start(
+    args: list[str], environ: dict[str, str], cwd: Path, cli: list[str] = CLI
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        CLI + args,
+        cli + args,
         env=environ,
         cwd=cwd,
         stdout=subprocess.DEVNULL,
@@ -193,12 +196,16 @@ def start(args: list[str], environ: dict[str, str], cwd: Path) -> subprocess.Pop
 
 
 def timed(
-    args: list[str], environ: dict[str, str], cwd: Path, codes: tuple[int, ...] = (0, 1)
+    args: list[str],
+    environ: dict[str, str],
+    cwd: Path,
+    codes: tuple[int, ...] = (0, 1),
+    cli: list[str] = CLI,
 ) -> Sample:
     """One CLI process: wall, CPU, peak RSS (KiB)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    process = start(args, environ, cwd)
+    process = start(args, environ, cwd, cli)
     _, stderr = process.communicate()
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -423,6 +430,33 @@ def whole_matrix(
     return lines, ratios
 
 
+def installed_wheel(work: Path) -> list[str]:
+    """The command line of the wheel installed as a user installs it: built with `python -m
+    build`, in a virtual environment of its own, the package in that environment's site-packages
+    (so no editable-install finder runs at each start, as it does in `.venv`). Its dependencies
+    are `.venv`'s, reached by a `.pth` line (which adds the directory, not its `.pth` files), so
+    nothing is downloaded."""
+    dist = work / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    venv = work / "installed"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    purelib = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    site = Path(subprocess.check_output([str(python), "-c", purelib], text=True).strip())
+    (site / "zz-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    wheels = [str(wheel) for wheel in dist.glob("*.whl")]
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps"]
+    subprocess.run(
+        [*pip, "--target", str(site), *wheels],
+        check=True,
+    )
+    return [str(python), "-m", "cutover_probe"]
+
+
 def start_up(
     environ: dict[str, str], repo: Path, work: Path, repeat: int
 ) -> tuple[list[str], dict[str, float]]:
@@ -437,10 +471,17 @@ def start_up(
             (2,),
         ),
     }
-    samples: dict[str, list[Sample]] = {name: [] for name in commands}
+    installed = installed_wheel(work)
+    clis = {"venv": CLI, "wheel": installed}
+    for cli in clis.values():
+        timed(["--version"], environ, repo, cli=cli)  # bytecode compiled once, outside figures
+    samples: dict[tuple[str, str], list[Sample]] = {
+        (name, how): [] for name in commands for how in clis
+    }
     for _ in range(max(5, repeat)):
         for name, (args, env, codes) in commands.items():
-            samples[name].append(timed(args, env, repo, codes))
+            for how, cli in clis.items():
+                samples[name, how].append(timed(args, env, repo, codes, cli))
     targets = {
         "cutover-probe --help": "≤ 60 ms",
         "cutover-probe plan": "≤ 100 ms",
@@ -450,17 +491,24 @@ def start_up(
     lines = [
         "## Start-up",
         "",
-        "| command | median wall | median CPU | target |",
-        "| --- | ---: | ---: | ---: |",
+        "Each command from the development `.venv` (an editable install: setuptools' finder runs "
+        "at every start) and from the wheel installed as a user installs it (`python -m build`, "
+        "a virtual environment of its own; `installed_wheel` in bench/run.py), interleaved, "
+        f"{max(5, repeat)} runs of each, medians.",
+        "",
+        "| command | `.venv` wall | `.venv` CPU | installed wheel wall | installed wheel CPU "
+        "| target |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     figures = {}
-    for name, got in samples.items():
-        wall = median([s.wall_s for s in got])
-        figures[name] = wall
-        lines.append(
-            f"| `{name}` | {wall * 1000:.0f} ms | {median([s.cpu_s for s in got]) * 1000:.0f} ms "
-            f"| {targets[name]} |"
-        )
+    for name in commands:
+        cells = []
+        for how in clis:
+            got = samples[name, how]
+            wall = median([s.wall_s for s in got])
+            figures[f"{name} ({how})"] = wall
+            cells.append(f"{wall * 1000:.0f} ms | {median([s.cpu_s for s in got]) * 1000:.0f} ms")
+        lines.append(f"| `{name}` | {' | '.join(cells)} | {targets[name]} |")
     lines.append("")
     return lines, figures
 
