@@ -44,6 +44,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from cutover_probe.commands.run import DEFAULT_MAX_PARALLEL  # noqa: E402
 from cutover_probe.config import default_config_path, load_matrix  # noqa: E402
 from cutover_probe.demo import make_simulated_checkout  # noqa: E402
 from cutover_probe.fleet.__main__ import END_MARKER  # noqa: E402
@@ -51,16 +52,16 @@ from cutover_probe.fleet.__main__ import END_MARKER  # noqa: E402
 CLI = [sys.executable, "-m", "cutover_probe"]
 GOOGLE_VARIABLES = ("GOOGLE_APPLICATION_CREDENTIALS", "CLOUDSDK_CONFIG")
 LAG = re.compile(r"event loop lag: worst (\d+) ms")
-# --max-parallel: a check's deadline starts when it starts; with all 10,000 checks of 1000
-# environments started at once, the last ones spent their 30 s queued for a connection.
-SCALE_LIMITS = ["--per-host-limit", "100", "--connection-limit", "400", "--max-parallel", "400"]
+# The one simulated fleet stands for every environment's hosts, so more connections per host
+# than a real run would open to one. --max-parallel is the product's default (256).
+SCALE_LIMITS = ["--per-host-limit", "100", "--connection-limit", "400"]
 
 
 def shard_limits(parts: int) -> list[str]:
     """The same limits shared by the shards running together on this one machine: with 400
     checks in flight in each of four shards, the lag of four loops on two busy cores cost 93
-    checks their 1 min deadline; on machines of their own each would take SCALE_LIMITS."""
-    return [*SCALE_LIMITS[:-1], str(400 // parts)]
+    checks their 1 min deadline; on machines of their own each would take the default."""
+    return [*SCALE_LIMITS, "--max-parallel", str(DEFAULT_MAX_PARALLEL // parts)]
 
 
 FLEET_START_S = 30.0
@@ -529,7 +530,8 @@ def scale(
         f"(`bench/fleetproc.py`; environment n talks to fleet n mod {fleets.count}, the Google "
         "checks all to the first), so `--per-host-limit 100 --connection-limit 400` (real "
         "environments have hosts of their own, each with its own per-host limit), and "
-        "`--max-parallel 400` (a check's deadline runs from its start). One run per "
+        f"`--max-parallel` at its default, {DEFAULT_MAX_PARALLEL} (a check's deadline runs from "
+        "its start). One run per "
         "size; the event loop's worst lag from `CUTOVER_PROBE_LAG_MONITOR=1`. CPU per check is "
         "the prober's CPU ÷ checks: it is less sensitive to the machine's load than the wall.",
         "",
@@ -642,7 +644,8 @@ def shards(
         f"{count} environments as {parts} shards (`--shard K/{parts}`) in {parts} parallel "
         "processes, as Cloud Run Job tasks or a CI matrix run them (here on the same two "
         "cores, against the same fleet processes, so each with "
-        f"`--max-parallel {400 // parts}`: the 400 checks in flight of the single process "
+        f"`--max-parallel {DEFAULT_MAX_PARALLEL // parts}`: the {DEFAULT_MAX_PARALLEL} checks "
+        "in flight of the single process "
         "shared out), then `cutover-probe merge`.",
         "",
         "| shards, all done | shards' CPU | fleet CPU | largest shard's peak RSS | merge "
