@@ -9,7 +9,7 @@ from pathlib import Path
 
 from cutover_probe.fleet import ControlFaults, FleetSpec, FleetThread
 
-from ..conftest import REPO, Checkout, fleet_environ, invoke_cli, read_tsv, run_cli
+from ..conftest import HTTP_ONLY, Checkout, fleet_environ, invoke_cli, read_tsv, run_cli
 
 SEED_ORDER = [
     "control-staging-health",
@@ -31,7 +31,6 @@ GOOGLE_CHECKS = {
     "runtime-error-log-probe",
     "control-canary-status",
 }
-HTTP_ONLY = REPO / "tests" / "configs" / "http-only.toml"
 
 
 def every_artifact(directory: Path) -> dict[Path, str]:
