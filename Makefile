@@ -28,7 +28,7 @@ demo: $(STAMP)
 # rewriting, ~2.5 s of CPU a worker) and the package (~0.1 s a run) again.
 TEST_WORKERS ?= 3
 test: $(STAMP)
-	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 # On demand: the property tests randomized, 20 times the examples (tests/conftest.py profiles).
 # A failure found here is pinned as an @example so `make test` (derandomized) checks it.
