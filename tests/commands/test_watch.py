@@ -178,9 +178,13 @@ async def test_usage_errors_exit_2(args: list[str], message: str, tmp_path: Path
     assert not (tmp_path / "w").exists()
 
 
+# The NO-GO's notification is slow: the GO after it (one iteration later, a fraction of a
+# second) must still be heard after it.
 HOOK = """
-import json, os, sys
+import json, os, sys, time
 record = {k: v for k, v in os.environ.items()}
+if record["CUTOVER_PROBE_VERDICT"] == "NO-GO":
+    time.sleep(1)
 with open(sys.argv[1], "a") as out:
     out.write(json.dumps(record) + "\\n")
 sys.exit(3)
@@ -203,7 +207,7 @@ async def test_on_change_runs_per_change_without_secrets_and_its_failure_is_not_
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     records = [json.loads(line) for line in calls.read_text().splitlines()]
-    # GO (from nothing), NO-GO at 3, GO again at 4.
+    # GO (from nothing), NO-GO at 3, GO again at 4: in that order, one hook at a time.
     assert [r["CUTOVER_PROBE_VERDICT"] for r in records] == ["GO", "NO-GO", "GO"]
     assert [r["CUTOVER_PROBE_ITERATION"] for r in records] == ["1", "3", "4"]
     assert records[1]["CUTOVER_PROBE_REPORT"] == str(out / "iterations" / "0003")
