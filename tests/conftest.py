@@ -49,6 +49,10 @@ def scaled(examples: int) -> int:
 
 
 REPO = Path(__file__).resolve().parent.parent
+# The control and runtime HTTP checks alone: a GO against the healthy fleet without Google's
+# client libraries (~0.5 s of CPU in each process that imports them), for tests about what
+# the process does with a run, not about the checks.
+HTTP_ONLY = REPO / "tests" / "configs" / "http-only.toml"
 CONTRACT_VARIABLES = frozenset(load_matrix(default_config_path()).variables)
 
 

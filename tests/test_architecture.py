@@ -5,8 +5,15 @@ the tests mirror the package: each module has its test module at the same place 
 from __future__ import annotations
 
 import ast
+import functools
 import graphlib
+from collections.abc import Mapping, Set
 from pathlib import Path
+
+import pytest
+
+# One xdist worker for the module (make test's --dist loadgroup): the graph is then parsed once.
+pytestmark = pytest.mark.xdist_group("architecture")
 
 PACKAGE = Path(__file__).resolve().parent.parent / "cutover_probe"
 TESTS = Path(__file__).resolve().parent
@@ -55,10 +62,11 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def import_graph() -> dict[str, set[str]]:
+@functools.cache  # parsing every module costs ~0.5 s of CPU: once per process, not per test
+def import_graph() -> Mapping[str, Set[str]]:
     """Module -> the package's modules it imports (`from . import x` counts as x alone)."""
     files = {_module_name(path): path for path in PACKAGE.rglob("*.py")}
-    graph: dict[str, set[str]] = {}
+    graph: dict[str, frozenset[str]] = {}
     for name, path in files.items():
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
         targets: set[str] = set()
@@ -73,7 +81,7 @@ def import_graph() -> dict[str, set[str]]:
                 for alias in node.names:
                     submodule = f"{base}.{alias.name}"
                     targets.add(submodule if submodule in files else base)
-        graph[name] = {target for target in targets if target in files and target != name}
+        graph[name] = frozenset(t for t in targets if t in files and t != name)
     return graph
 
 

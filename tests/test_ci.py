@@ -3,15 +3,10 @@ as JUnit says, and the verdict appended to GitHub's step summary."""
 
 from __future__ import annotations
 
-import io
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from cutover_probe.config import default_config_path
-from cutover_probe.engine import RunSettings
 from cutover_probe.fleet import SCENARIOS, FleetThread
-from cutover_probe.planning import Selection
-from cutover_probe.workflow import RunRequest, run_matrix
 
 from .conftest import Checkout, fleet_environ, invoke_cli
 
@@ -57,18 +52,3 @@ def test_step_summary_is_appended(checkout: Checkout, tmp_path: Path) -> None:
     assert "### Failures" in text
     for token in fleet.tokens.values():
         assert token not in text
-
-
-async def _run(
-    environ: dict[str, str], checkout: Checkout, out: Path, shard: tuple[int, int] | None
-):
-    request = RunRequest(
-        config=default_config_path(),
-        repo_root=checkout.root,
-        environ=environ,
-        output_dir=out,
-        settings=RunSettings(request_timeout_s=5),
-        selection=Selection(shard=shard),
-        quiet=True,
-    )
-    return await run_matrix(request, out=io.StringIO())

@@ -10,7 +10,7 @@ import pytest
 from cutover_probe.config import default_config_path, load_matrix
 from cutover_probe.errors import ConfigError
 
-from .conftest import clean_environ, invoke_cli, run_cli
+from .conftest import clean_environ, invoke_cli
 
 SHIPPED = default_config_path().read_text()
 
@@ -172,7 +172,7 @@ def test_engine_variables_need_no_declaration_and_a_matrix_may_change_their_defa
 ) -> None:
     path = write(tmp_path, declared + FAILING_LANE)
     out = tmp_path / "out"
-    result = run_cli(
+    result = invoke_cli(
         "run",
         "-q",
         "--config",

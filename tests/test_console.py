@@ -16,7 +16,7 @@ import pytest
 
 from cutover_probe.fleet import SCENARIOS, ControlFaults, FleetSpec, FleetThread
 
-from .conftest import Checkout, fleet_environ, invoke_cli
+from .conftest import HTTP_ONLY, Checkout, fleet_environ, invoke_cli
 from .end_to_end.test_hostile_text import run_in_terminal, terminal_environ
 
 ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
@@ -123,19 +123,16 @@ def test_the_end_of_a_run_names_the_report_and_the_failing_checks_even_quiet(
 
 @pytest.mark.slow
 def test_the_verdict_stands_out_on_a_terminal_unless_no_color(tmp_path: Path) -> None:
-    env = terminal_environ()
-    code, screen = run_in_terminal(
-        ["demo", "-q", "--scenario", "control-down", "--output-dir", str(tmp_path / "a")],
-        env,
-        tmp_path,
-    )
-    assert code == 1
-    assert "\x1b[1;31m[matrix] verdict: NO-GO" in screen
-    code, screen = run_in_terminal(
-        ["demo", "-q", "--scenario", "control-down", "--output-dir", str(tmp_path / "b")],
-        {**env, "NO_COLOR": "1"},
-        tmp_path,
-    )
+    # The HTTP checks alone: the verdict's colour does not depend on which checks ran.
+    with FleetThread(SCENARIOS["control-down"].spec) as fleet:
+        env = terminal_environ(**fleet.env())
+        run = ["run", "-q", "--config", str(HTTP_ONLY), "--output-dir"]
+        code, screen = run_in_terminal([*run, str(tmp_path / "a")], env, tmp_path)
+        assert code == 1
+        assert "\x1b[1;31m[matrix] verdict: NO-GO" in screen
+        code, screen = run_in_terminal(
+            [*run, str(tmp_path / "b")], {**env, "NO_COLOR": "1"}, tmp_path
+        )
     assert code == 1
     assert "[matrix] verdict: NO-GO" in screen
     assert "\x1b[" not in screen
@@ -150,12 +147,14 @@ def test_verbose_on_a_terminal_shows_the_table_and_the_request_lines(
         for name in ("CI", "NO_COLOR"):
             env.pop(name, None)
         env["OUTPUT_DIR"] = str(tmp_path / "r")
-        code, screen = run_in_terminal(["run", "-v"], env, checkout.root)
+        code, screen = run_in_terminal(
+            ["run", "-v", "--config", str(HTTP_ONLY)], env, checkout.root
+        )
     text = screen_text(screen)
     assert code == 0, text
-    assert re.search(r"  control-staging-health: GET http://127\.0\.0\.1:\d+/healthz", text)
-    assert re.search(r"passed +control-staging-health +required", text)  # the live table
-    assert "[passed] control-staging-health" not in text
+    assert re.search(r"  control-staging-smoke: GET http://127\.0\.0\.1:\d+/healthz", text)
+    assert re.search(r"passed +control-staging-smoke +required", text)  # the live table
+    assert "[passed] control-staging-smoke" not in text
 
 
 def test_json_logs_end_with_run_finished_and_failed_required_checks_are_errors(
@@ -228,7 +227,7 @@ def test_terminal_gets_a_live_table(checkout: Checkout, tmp_path: Path) -> None:
         env.pop("NO_COLOR", None)
         leader, follower = pty.openpty()
         process = subprocess.Popen(
-            [sys.executable, "-m", "cutover_probe", "run"],
+            [sys.executable, "-m", "cutover_probe", "run", "--config", str(HTTP_ONLY)],
             env=env,
             cwd=checkout.root,
             stdout=follower,
@@ -248,8 +247,8 @@ def test_terminal_gets_a_live_table(checkout: Checkout, tmp_path: Path) -> None:
         os.close(leader)
     screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", b"".join(chunks).decode(errors="replace"))
     assert process.returncode == 0
-    assert "control-staging-health" in screen
+    assert "control-staging-smoke" in screen
     assert "status" in screen  # the table's header
     assert "reason" in screen
     assert "[matrix] verdict: GO" in screen
-    assert "[passed] control-staging-health (required)" not in screen  # not the plain lines
+    assert "[passed] control-staging-smoke (required)" not in screen  # not the plain lines

@@ -30,7 +30,9 @@ from .conftest import Checkout, clean_environ, fleet_environ, invoke_cli
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, ConsoleMessage, Page
 
-pytestmark = pytest.mark.slow
+# One xdist worker for the module (make test's --dist loadgroup): its module-scoped demo reports
+# and headless Chromium (~3.5 s of CPU) would otherwise be made again on every worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("htmlreport")]
 
 Doc = dict[str, Any]
 VOID = frozenset({"meta", "br", "link", "img", "hr", "input", "source", "wbr"})
@@ -308,7 +310,11 @@ def test_interrupted_and_only_skipped_documents_render(edited: dict[str, Path]) 
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[BrowserContext]:
+def browser(reports: dict[str, Path], edited: dict[str, Path]) -> Iterator[BrowserContext]:
+    # The reports first, whichever test asks for the browser first: Playwright's sync API runs
+    # an event loop in this thread while the browser is open, and invoke_cli cannot start its
+    # own there ("Already running asyncio in this thread", seen when xdist ordered it so).
+    del reports, edited
     if missing := browser_missing():
         if browser_required():
             pytest.fail(f"browser test required (CUTOVER_PROBE_REQUIRE_BROWSER=1) but {missing}")

@@ -22,7 +22,7 @@ from ruamel.yaml import YAML
 from cutover_probe import __version__
 from cutover_probe.fleet import SCENARIOS, FleetSpec, FleetThread
 
-from .conftest import REPO, Checkout, fleet_environ
+from .conftest import HTTP_ONLY, REPO, Checkout, fleet_environ
 
 ACTION = REPO / "action.yml"
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
@@ -79,28 +79,43 @@ def test_every_workflow_in_the_docs_matches_githubs_workflow_schema(tmp_path: Pa
 
 
 @pytest.mark.parametrize(
-    ("schema", "source", "typo"),
+    ("schema", "source", "typos"),
     [
-        ("vendor.github-actions", "action", ("    required: false", "    requird: false")),
-        ("vendor.github-actions", "action", ("  using: composite", "  using: composit")),
-        ("vendor.github-workflows", "workflow", ("    runs-on: ", "    run-on: ")),
-        ("vendor.github-workflows", "workflow", ("        if: always()", "        iff: always()")),
+        (
+            "vendor.github-actions",
+            "action",
+            [
+                ("    required: false", "    requird: false"),
+                ("  using: composite", "  using: composit"),
+            ],
+        ),
+        (
+            "vendor.github-workflows",
+            "workflow",
+            [("    runs-on: ", "    run-on: "), ("        if: always()", "        iff: always()")],
+        ),
     ],
+    ids=["action", "workflow"],
 )
 def test_a_misspelt_key_fails_the_schema_check(
-    tmp_path: Path, schema: str, source: str, typo: tuple[str, str]
+    tmp_path: Path, schema: str, source: str, typos: list[tuple[str, str]]
 ) -> None:
     if source == "action":
         text = ACTION.read_text(encoding="utf-8")
     else:
         text = next(text for name, text in doc_workflows() if "ci.md" in name)
-    assert typo[0] in text
-    broken = tmp_path / f"broken-{source}.yml"
-    broken.write_text(text.replace(typo[0], typo[1], 1), encoding="utf-8")
-    result = check_schema(schema, [broken])
+    # One broken copy per typo, checked in one run of the checker (each run starts a Python
+    # of its own): every copy must be named among the errors.
+    broken = []
+    for number, (right, wrong) in enumerate(typos, 1):
+        assert right in text
+        broken.append(tmp_path / f"broken-{source}-{number}.yml")
+        broken[-1].write_text(text.replace(right, wrong, 1), encoding="utf-8")
+    result = check_schema(schema, broken)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Schema validation errors were encountered" in result.stdout + result.stderr
-    assert str(broken) in result.stdout + result.stderr
+    for path in broken:
+        assert f"{path}::" in result.stdout + result.stderr, result.stdout + result.stderr
 
 
 def test_workflows_give_the_action_only_its_own_inputs() -> None:
@@ -158,6 +173,10 @@ def run_gate(
     return result.returncode, outputs, result.stdout + result.stderr
 
 
+# The gate step runs the real program; what it does with the exit code and the verdict does not
+# depend on the matrix, so the seven runs get the HTTP checks alone (the action's `config`).
+
+
 @pytest.mark.slow
 def test_gate_step_keeps_the_exit_code_and_exposes_the_verdict(
     checkout: Checkout, tmp_path: Path
@@ -171,6 +190,7 @@ def test_gate_step_keeps_the_exit_code_and_exposes_the_verdict(
             workdir,
             output_dir="go",
             junit="go/junit.xml",
+            config=str(HTTP_ONLY),
             args="--repo-root " + str(checkout.root),
         )
     assert code == 0, output
@@ -186,12 +206,13 @@ def test_gate_step_keeps_the_exit_code_and_exposes_the_verdict(
     with FleetThread(SCENARIOS["control-down"].spec) as fleet:
         environ = fleet_environ(fleet, checkout)
         repo = f"--repo-root {checkout.root}"
-        no_go = run_gate(environ, workdir, output_dir="no-go", args=repo)
-        allowed = run_gate(environ, workdir, output_dir="allowed", args=repo, allow_no_go="true")
+        inputs = {"config": str(HTTP_ONLY), "args": repo}
+        no_go = run_gate(environ, workdir, output_dir="no-go", **inputs)
+        allowed = run_gate(environ, workdir, output_dir="allowed", allow_no_go="true", **inputs)
         bad_shard = run_gate(environ, workdir, output_dir="bad", shard="4/3", allow_no_go="true")
     code, outputs, output = no_go
     assert (code, outputs["verdict"], outputs["exit-code"]) == (1, "NO-GO", "1"), output
-    assert "[failed] control-prod-health (required)" in output
+    assert "[failed] control-prod-smoke (required)" in output
     code, outputs, output = allowed
     assert (code, outputs["verdict"], outputs["exit-code"]) == (0, "NO-GO", "1"), output
     assert "not failing this step (allow-no-go: true)" in output
@@ -210,7 +231,12 @@ def test_gate_step_merges_shards_from_globs(checkout: Checkout, tmp_path: Path) 
         environ = fleet_environ(fleet, checkout)
         for k in (1, 2):
             code, outputs, output = run_gate(
-                environ, workdir, shard=f"{k}/2", output_dir=f"shards/cutover-shard-{k}", args=repo
+                environ,
+                workdir,
+                shard=f"{k}/2",
+                output_dir=f"shards/cutover-shard-{k}",
+                config=str(HTTP_ONLY),
+                args=repo,
             )
             assert (code, outputs["verdict"]) == (0, "GO"), output
     code, outputs, output = run_gate(
@@ -218,7 +244,8 @@ def test_gate_step_merges_shards_from_globs(checkout: Checkout, tmp_path: Path) 
     )
     assert (code, outputs["verdict"]) == (0, "GO"), output
     assert "merge --output-dir" in output
-    assert (workdir / "merged" / "results.tsv").read_text(encoding="utf-8").count("\n") == 13
+    # A header and the matrix's four checks, two from each shard.
+    assert (workdir / "merged" / "results.tsv").read_text(encoding="utf-8").count("\n") == 5
 
 
 def test_version_comes_from_one_place() -> None:

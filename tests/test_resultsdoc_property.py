@@ -27,6 +27,9 @@ from cutover_probe.workflow import Outputs, merge_reports
 
 from .conftest import clean_environ, invoke_cli, scaled
 
+# One xdist worker for the module (make test's --dist loadgroup), which makes its real report once.
+pytestmark = pytest.mark.xdist_group("resultsdoc")
+
 
 @pytest.fixture(scope="module")
 def real_report(tmp_path_factory: pytest.TempPathFactory) -> Path:

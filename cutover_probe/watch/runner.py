@@ -122,6 +122,11 @@ class _Watch:
         self.last_doc: RunResults | None = None
         self.kept_for_last: Path | None = None  # a report kept only because it was the last
         self.last_flush = 0.0
+        # The hooks run one at a time, in the order of the changes: the command a change starts
+        # waits for the one before it (each bounded by --on-change-timeout). Started side by
+        # side, a fast iteration's hook could finish before the previous one's, and a pager then
+        # got GO, then NO-GO, while the watch was at GO (tests/commands/test_watch.py).
+        self.hook_turn = anyio.Lock()
         self.interrupted = False
         self.current: tuple[int, float, str, dict[int, Outcome], Plan] | None = None
         self.metrics: Any = None
@@ -247,6 +252,12 @@ class _Watch:
         self.current = None
 
     async def hook(
+        self, plan: Plan, verdict: str, previous: str, report_dir: Path, number: int
+    ) -> None:
+        async with self.hook_turn:  # FIFO: the hooks' tasks queue in the order they started
+            await self._run_hook(plan, verdict, previous, report_dir, number)
+
+    async def _run_hook(
         self, plan: Plan, verdict: str, previous: str, report_dir: Path, number: int
     ) -> None:
         secret_values = {

@@ -15,7 +15,7 @@ from aiohttp import web
 from cutover_probe.fleet import ControlFaults, FleetSpec, FleetThread
 
 from ..conftest import (
-    REPO,
+    HTTP_ONLY,
     Checkout,
     clean_environ,
     fleet_environ,
@@ -45,7 +45,6 @@ GOOGLE_CHECKS = {
     "runtime-error-log-probe",
     "control-canary-status",
 }
-HTTP_ONLY = REPO / "tests" / "configs" / "http-only.toml"
 
 
 def every_artifact(directory: Path) -> dict[Path, str]:

@@ -13,7 +13,7 @@ import pytest
 
 from cutover_probe.fleet import ControlFaults, FleetSpec, FleetThread
 
-from ..conftest import Checkout, clean_environ, fleet_environ, read_tsv
+from ..conftest import HTTP_ONLY, Checkout, clean_environ, fleet_environ, read_tsv
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
@@ -24,21 +24,22 @@ def test_interrupt_writes_complete_report_and_exits_130(
     hang = ControlFaults(hang_paths=frozenset({"/readyz"}))
     with FleetThread(FleetSpec(prod_control=hang)) as fleet:
         env = fleet_environ(fleet, checkout, OUTPUT_DIR=str(out))
+        # The HTTP checks alone (no Google client library to import): which checks are
+        # interrupted does not change how an interrupt ends a run.
         process = subprocess.Popen(
-            [sys.executable, "-m", "cutover_probe", "run"],
+            [sys.executable, "-m", "cutover_probe", "run", "--config", str(HTTP_ONLY)],
             env=env,
             cwd=checkout.root,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        # Wait until the quick checks have finished, so the run is stuck on the hanging ones.
         assert process.stdout is not None
-        # Wait until every check but the two stuck on the hanging /readyz has finished.
+        # Wait until every check but the one stuck on the hanging /readyz has finished.
         seen = []
         for line in process.stdout:
             seen.append(line)
-            if sum(1 for x in seen if x.startswith("[") and "] " in x) == 10:
+            if sum(1 for x in seen if x.startswith("[") and "] " in x) == 3:
                 break
         process.send_signal(sig)
         sent = time.monotonic()
@@ -48,16 +49,16 @@ def test_interrupt_writes_complete_report_and_exits_130(
     assert elapsed < 5, "an interrupt is answered promptly"  # generous: CI machines are noisy
     assert "[matrix] verdict: INTERRUPTED" in "".join(seen) + stdout
     rows = {r["check_id"]: r["status"] for r in read_tsv(out / "results.tsv")}
-    assert len(rows) == 12
-    assert rows["control-prod-health"] == rows["control-prod-smoke"] == "cancelled"
-    expected = {k: "passed" for k in rows}
-    expected["cross-surface-contract-harness"] = "skipped"
-    expected["control-prod-health"] = expected["control-prod-smoke"] = "cancelled"
-    assert rows == expected
+    assert rows == {
+        "control-staging-smoke": "passed",
+        "control-prod-smoke": "cancelled",
+        "runtime-staging-smoke": "passed",
+        "runtime-prod-smoke": "passed",
+    }
     doc = json.loads((out / "results.json").read_text())
     assert doc["verdict"]["label"] == "INTERRUPTED"
     assert doc["verdict"]["exit_code"] == 130
-    assert "- Cancelled: 2" in (out / "SUMMARY.md").read_text()
+    assert "- Cancelled: 1" in (out / "SUMMARY.md").read_text()
 
 
 LANE = """

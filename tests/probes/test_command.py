@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
 import pytest
 
 from cutover_probe.model import Status
+from cutover_probe.reasons import LIMIT
 
 from ..conftest import Checkout, clean_environ, invoke_cli, read_tsv, run_in_process
 
@@ -216,7 +219,16 @@ async def test_a_zombie_is_dead_no_grace_waited_and_no_false_kill_message(tmp_pa
     assert outcome.duration_ms < 30_000  # the grace was not waited out
 
 
-def test_a_lane_that_cannot_start_is_a_failure_named_in_plan_and_run(tmp_path: Path) -> None:
+@pytest.fixture
+def short_dir() -> Iterator[Path]:
+    """A directory with a short path: a reason that names it then fits one line whole, however
+    deep the test runner's own temporary directories are (pytest-xdist adds a level)."""
+    with tempfile.TemporaryDirectory(prefix="cp-") as name:
+        yield Path(name)
+
+
+def test_a_lane_that_cannot_start_is_a_failure_named_in_plan_and_run(short_dir: Path) -> None:
+    tmp_path = short_dir
     not_a_checkout = tmp_path / "x"
     not_a_checkout.mkdir()
     environ = clean_environ(PATH=str(tmp_path / "empty-bin"))
@@ -225,6 +237,8 @@ def test_a_lane_that_cannot_start_is_a_failure_named_in_plan_and_run(tmp_path: P
         f"cargo not on PATH; no apps/runtime/Cargo.toml under {not_a_checkout}: "
         "is --repo-root the OpenAgents checkout?"
     )
+    # Whole on every one-line view (longer reasons are cut there: tests/test_reasons.py).
+    assert len(reason) <= LIMIT, f"TMPDIR too deep for this test: {not_a_checkout}"
 
     planned = invoke_cli("plan", *args, env=environ, cwd=tmp_path)
     assert planned.returncode == 0, planned.stderr

@@ -92,8 +92,8 @@ async def test_an_http_step_opts_an_idempotent_write_into_retries(
 async def test_waiting_for_a_pooled_connection_does_not_eat_the_request_timeout(
     tmp_path: Path,
 ) -> None:
-    # Two requests to one host, one connection: the second queues 1.2 s, then takes 1.2 s of its
-    # own. Its 2 s request timeout starts when it has the connection, so both pass.
+    # Two requests to one host, one connection: the second queues 0.8 s, then takes 0.8 s of its
+    # own. Its 1.4 s request timeout starts when it has the connection, so both pass.
     lane = """
 [[checks]]
 id = "lane"
@@ -105,27 +105,27 @@ concurrency = 2
 name = "slow"
 path = "/slow"
 """
-    async with slow_server(1.2) as base:
+    async with slow_server(0.8) as base:
         outcomes = await _run_lanes(
             tmp_path,
             lane,
             clean_environ(STAGING_CONTROL_BASE_URL=base),
             per_host_limit=1,
-            request_timeout_s=2.0,
+            request_timeout_s=1.4,
         )
     outcome = outcomes["lane"]
     assert outcome.status is Status.PASSED, outcome.reason
     assert any("s for a connection)" in line for line in outcome.evidence), outcome.evidence
     # The step's times are the request's own, not the queue's.
-    assert outcome.details["steps"]["slow"]["total_ms"]["max"] < 2000
+    assert outcome.details["steps"]["slow"]["total_ms"]["max"] < 1400
 
 
 @pytest.mark.anyio
 async def test_a_request_that_only_waited_for_a_pooled_connection_says_so(
     tmp_path: Path,
 ) -> None:
-    # "holder" keeps the only connection to the slow host for 3 s; "waiter" first asks another
-    # server (so the holder is surely first in line), then queues behind it until its 1.5 s
+    # "holder" keeps the only connection to the slow host for 2 s; "waiter" first asks another
+    # server (so the holder is surely first in line), then queues behind it until its 1.2 s
     # deadline is near.
     lanes = """
 [[checks]]
@@ -140,7 +140,7 @@ path = "/slow"
 id = "waiter"
 kind = "http"
 base_url = "${STAGING_CONTROL_BASE_URL}"
-deadline = "1500ms"
+deadline = "1200ms"
 [[checks.steps]]
 name = "elsewhere"
 url = "${STAGING_RUNTIME_BASE_URL}/slow"
@@ -148,7 +148,7 @@ url = "${STAGING_RUNTIME_BASE_URL}/slow"
 name = "queued"
 path = "/quick"
 """
-    async with slow_server(3.0) as base, slow_server(0.3) as other:
+    async with slow_server(2.0) as base, slow_server(0.2) as other:
         outcomes = await _run_lanes(
             tmp_path,
             lanes,

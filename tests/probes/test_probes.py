@@ -23,7 +23,7 @@ from cutover_probe.probes import KINDS, Kind, Param
 from cutover_probe.probes.httpkind_spec import Budgets, Comparison, Step
 from cutover_probe.secrets import Secret
 
-from ..conftest import clean_environ, run_cli
+from ..conftest import clean_environ, invoke_cli
 
 HEADER = '[variables.TOKEN]\ntype = "secret"\n'
 
@@ -183,7 +183,7 @@ def test_quick_asks_the_services_the_matrix_names(tmp_path: Path) -> None:
         '[[checks]]\nid = "worker-staging-smoke"\nkind = "runtime-smoke"\n'
         'environment = "staging"\nbase_url = "${WORKER_URL}"\n'
     )
-    result = run_cli(
+    result = invoke_cli(
         "quick",
         "--config",
         str(write(tmp_path, text)),

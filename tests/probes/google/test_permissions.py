@@ -16,7 +16,7 @@ from cutover_probe.fleet import FleetSpec, FleetThread, GoogleFaults
 from cutover_probe.model import Status
 from cutover_probe.probes.google import permissions
 
-from ...conftest import Checkout, fleet_environ, run_cli
+from ...conftest import Checkout, fleet_environ, invoke_cli
 from ...servers import GCLOUD_TOKEN, gcloud_environ, stub_gcloud
 from .test_google import outcomes_with
 
@@ -74,7 +74,7 @@ def test_summary_and_end_of_run_line_carry_the_union_once(checkout: Checkout) ->
         environ = fleet_environ(
             fleet, checkout, RUN_KHALA_CONTRACT_TESTS="0", RUN_BACKUP_FRESHNESS_CHECK="1"
         )
-        ran = run_cli("run", "--output-dir", str(out), env=environ, cwd=checkout.root)
+        ran = invoke_cli("run", "--output-dir", str(out), env=environ, cwd=checkout.root)
     assert ran.returncode == 1, ran.stderr
     rows = {line.split(" ", 2)[1]: line for line in ran.stdout.splitlines() if line.startswith("[")}
     logging_line = rows["control-error-log-probe"]
@@ -128,7 +128,7 @@ def test_a_healthy_run_has_no_permissions_section(checkout: Checkout) -> None:
     out = checkout.root / "report"
     with FleetThread(FleetSpec()) as fleet:
         environ = fleet_environ(fleet, checkout, RUN_KHALA_CONTRACT_TESTS="0")
-        ran = run_cli("run", "--output-dir", str(out), env=environ, cwd=checkout.root)
+        ran = invoke_cli("run", "--output-dir", str(out), env=environ, cwd=checkout.root)
     assert "permissions missing" not in ran.stdout
     assert "## Permissions missing" not in (out / "SUMMARY.md").read_text()
 
@@ -140,7 +140,7 @@ def test_the_grant_names_gcloud_s_account_when_that_is_who_calls(
     spec = FleetSpec(google=GoogleFaults(bearer=GCLOUD_TOKEN, denied=frozenset({"run"})))
     with FleetThread(spec) as fleet:
         environ = gcloud_environ(fleet, checkout, bin_dir)
-        ran = run_cli(
+        ran = invoke_cli(
             "run",
             "--only",
             "runtime-migration-drift",
