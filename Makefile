@@ -51,7 +51,7 @@ dist-check: $(STAMP)
 	bash tests/dist_check.sh $(BIN)/python
 
 # On demand, not in `make test`: docs/performance.md from the simulated fleet at 100 ms/request
-# (about 10 minutes on 2 cores; `.venv/bin/python bench/run.py --quick` for a 2-minute pass).
+# (about 5 to 8 minutes on 2 cores; `.venv/bin/python bench/run.py --quick` for a 2-minute pass).
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --latency-ms 100 --repeat 5
 
