@@ -27,7 +27,7 @@ demo: $(STAMP)
 # worker and every CLI run a test starts would otherwise compile the tests (pytest's assertion
 # rewriting, ~2.5 s of CPU a worker) and the package (~0.1 s a run) again.
 # One more worker than cores, at least 3 (measured on 2 cores: 3 beat 2 and 4 under load).
-TEST_WORKERS ?= $(shell python3 -c 'import os; print(max(3, (os.cpu_count() or 1) + 1))')
+TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(max(3, (os.cpu_count() or 1) + 1))')
 test: $(STAMP)
 	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
