@@ -204,16 +204,7 @@ def timed(
     cli: list[str] = CLI,
 ) -> Sample:
     """One CLI process: wall, CPU, peak RSS (KiB)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    process = start(args, environ, cwd, cli)
-    _, stderr = process.communicate()
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if process.returncode not in codes:
-        raise SystemExit(f"{args}: exit {process.returncode}\n{stderr[-3000:]}")
-    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-    return Sample(wall, cpu, after.ru_maxrss, process.returncode, stderr)
+    return timed_command([*cli, *args], environ, cwd, codes)
 
 
 def timed_alone(args: list[str], environ: dict[str, str], cwd: Path) -> Sample:
@@ -277,19 +268,6 @@ def scaled_config(
     return target
 
 
-def side_by_side(
-    variants: dict[str, list[str]], environ: dict[str, str], cwd: Path, repeat: int, work: Path
-) -> dict[str, list[Sample]]:
-    """Each variant `repeat` times, interleaved (a, b, c, a, b, c, …): a load spike on the
-    shared machine lands on all of them alike."""
-    samples: dict[str, list[Sample]] = {name: [] for name in variants}
-    for i in range(repeat):
-        for name, args in variants.items():
-            out = work / f"{re.sub(r'[^a-z0-9]+', '-', name)}-{i}"
-            samples[name].append(timed([*args, "--output-dir", str(out)], environ, cwd))
-    return samples
-
-
 SEED_WAY = ROOT / "bench" / "seed_way.sh"
 # What the Google lanes import (gcloud.BASE_LIBRARIES, then run_v2 and logging's clients).
 GOOGLE_IMPORTS = (
@@ -299,8 +277,11 @@ GOOGLE_IMPORTS = (
 GOOGLE_LANES_OFF = {"RUN_RUNTIME_DRIFT_CHECK": "0", "RUN_LOG_PROBES": "0"}
 
 
-def timed_command(argv: list[str], environ: dict[str, str], cwd: Path) -> Sample:
-    """Any process (not only the CLI): wall, CPU, peak RSS; it must exit 0 or 1."""
+def timed_command(
+    argv: list[str], environ: dict[str, str], cwd: Path, codes: tuple[int, ...] = (0, 1)
+) -> Sample:
+    """Any process: wall, CPU, peak RSS (KiB, the largest of any child so far); its exit code
+    must be one of ``codes``; it may take 10 minutes at most."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = subprocess.run(
@@ -315,8 +296,8 @@ def timed_command(argv: list[str], environ: dict[str, str], cwd: Path) -> Sample
     )
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if process.returncode not in (0, 1):
-        raise SystemExit(f"{argv[:3]}: exit {process.returncode}\n{process.stderr[-3000:]}")
+    if process.returncode not in codes:
+        raise SystemExit(f"{argv}: exit {process.returncode}\n{process.stderr[-3000:]}")
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     return Sample(wall, cpu, after.ru_maxrss, process.returncode, process.stderr)
 
