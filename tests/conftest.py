@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from cutover_probe.config import default_config_path, load_matrix
 from cutover_probe.demo import make_simulated_checkout
 from cutover_probe.engine import RunSettings, execute
 from cutover_probe.fleet import Fleet, FleetSpec, FleetThread, serve_fleet
-from cutover_probe.model import Outcome
+from cutover_probe.model import Outcome, Status
 from cutover_probe.planning import build_plan
 
 # Property tests may never flake in `make test`: the default profile is derandomized (the same
@@ -202,3 +202,28 @@ async def run_in_process(
     plan = build_plan(load_matrix(config or default_config_path()), environ, repo_root)
     result = await execute(plan, environ, RunSettings(request_timeout_s=request_timeout_s))
     return {outcome.check_id: outcome for outcome in result.outcomes}
+
+
+# The six HTTP checks of the shipped matrix, both environments' control and runtime.
+HTTP_CHECKS = (
+    "control-staging-health",
+    "control-staging-smoke",
+    "control-prod-health",
+    "control-prod-smoke",
+    "runtime-staging-smoke",
+    "runtime-prod-smoke",
+)
+
+
+async def run_against(fleet: Fleet, checkout: Checkout, **extra: str) -> dict[str, Outcome]:
+    """The shipped matrix in this event loop against ``fleet``, the cargo lane off."""
+    environ = fleet_environ(fleet, checkout, RUN_KHALA_CONTRACT_TESTS="0", **extra)
+    return await run_in_process(environ, checkout.root)
+
+
+def assert_only_failed(outcomes: Mapping[str, Outcome], failed: Iterable[str]) -> None:
+    """Exactly these HTTP checks failed; every other one passed."""
+    failed = set(failed)
+    got = {check: outcomes[check].status for check in HTTP_CHECKS}
+    want = {check: Status.FAILED if check in failed else Status.PASSED for check in HTTP_CHECKS}
+    assert got == want, {check: outcomes[check].reason for check in HTTP_CHECKS}

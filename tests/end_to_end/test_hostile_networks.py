@@ -13,17 +13,8 @@ from cutover_probe.fleet import SCENARIOS, ControlFaults, FleetSpec, RuntimeFaul
 from cutover_probe.model import Outcome, Status
 from cutover_probe.planning import build_plan
 
-from ..conftest import Checkout, clean_environ, fleet_environ
+from ..conftest import HTTP_CHECKS, Checkout, clean_environ, fleet_environ
 from ..tlsutil import https_server
-
-HTTP_CHECKS = (
-    "control-staging-health",
-    "control-staging-smoke",
-    "control-prod-health",
-    "control-prod-smoke",
-    "runtime-staging-smoke",
-    "runtime-prod-smoke",
-)
 
 
 async def run(

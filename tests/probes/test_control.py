@@ -8,23 +8,14 @@ services saw. A fault in one environment must never fail a check of the other.
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 import pytest
 
 from cutover_probe.fleet import ControlFaults, Fleet, FleetSpec, serve_fleet
-from cutover_probe.model import Outcome, Status
 
-from ..conftest import Checkout, fleet_environ, run_in_process
+from ..conftest import Checkout, assert_only_failed, fleet_environ, run_against, run_in_process
 
-HTTP_CHECKS = (
-    "control-staging-health",
-    "control-staging-smoke",
-    "control-prod-health",
-    "control-prod-smoke",
-    "runtime-staging-smoke",
-    "runtime-prod-smoke",
-)
 AUTH_ROUTES = {
     ("GET", "/api/v1/control/status"),
     ("GET", "/api/auth/session"),
@@ -49,19 +40,6 @@ def spec_for(env: str, faults: ControlFaults) -> FleetSpec:
 
 def control_base(fleet: Fleet, env: str) -> str:
     return fleet.urls[f"{env.upper()}_CONTROL_BASE_URL"]
-
-
-async def run_against(fleet: Fleet, checkout: Checkout, **extra: str) -> dict[str, Outcome]:
-    environ = fleet_environ(fleet, checkout, RUN_KHALA_CONTRACT_TESTS="0", **extra)
-    return await run_in_process(environ, checkout.root)
-
-
-def assert_only_failed(outcomes: Mapping[str, Outcome], failed: Iterable[str]) -> None:
-    """Exactly these HTTP checks failed; every other one passed."""
-    failed = set(failed)
-    got = {check: outcomes[check].status for check in HTTP_CHECKS}
-    want = {check: Status.FAILED if check in failed else Status.PASSED for check in HTTP_CHECKS}
-    assert got == want, {check: outcomes[check].reason for check in HTTP_CHECKS}
 
 
 def has_line(evidence: Iterable[str], start: str) -> bool:

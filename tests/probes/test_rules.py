@@ -12,11 +12,26 @@ from cutover_probe.fleet import (
     FleetSpec,
     serve_fleet,
 )
-from cutover_probe.model import Status
+from cutover_probe.model import Outcome, Status
 
 from ..conftest import Checkout, clean_environ, fleet_environ, run_in_process
 from ..servers import header_server
 from .test_httpkind import config
+
+
+async def prod_smoke(checkout: Checkout, faults: ControlFaults) -> Outcome:
+    """The production control smoke against a fleet whose prod control has these faults (the
+    cargo lane and the Google checks off)."""
+    async with serve_fleet(FleetSpec(prod_control=faults)) as fleet:
+        environ = fleet_environ(
+            fleet,
+            checkout,
+            RUN_KHALA_CONTRACT_TESTS="0",
+            RUN_RUNTIME_DRIFT_CHECK="0",
+            RUN_LOG_PROBES="0",
+        )
+        outcomes = await run_in_process(environ, checkout.root)
+    return outcomes["control-prod-smoke"]
 
 
 @pytest.mark.anyio
@@ -35,16 +50,7 @@ async def test_cache_control_is_parsed_as_directives(
     checkout: Checkout, manifest: str, sw: str, verdict: Status
 ) -> None:
     faults = ControlFaults(manifest_cache_control=manifest, sw_cache_control=sw)
-    async with serve_fleet(FleetSpec(prod_control=faults)) as fleet:
-        environ = fleet_environ(
-            fleet,
-            checkout,
-            RUN_KHALA_CONTRACT_TESTS="0",
-            RUN_RUNTIME_DRIFT_CHECK="0",
-            RUN_LOG_PROBES="0",
-        )
-        outcomes = await run_in_process(environ, checkout.root)
-    smoke = outcomes["control-prod-smoke"]
+    smoke = await prod_smoke(checkout, faults)
     assert smoke.status is verdict, smoke.reason
     if verdict is Status.FAILED:
         assert "lacks 'no-cache'" in smoke.reason
@@ -62,16 +68,7 @@ async def test_hashed_entry_needs_the_immutable_directive(
     checkout: Checkout, cache_control: str, verdict: Status
 ) -> None:
     faults = ControlFaults(entry_js_hashed=True, hashed_asset_cache_control=cache_control)
-    async with serve_fleet(FleetSpec(prod_control=faults)) as fleet:
-        environ = fleet_environ(
-            fleet,
-            checkout,
-            RUN_KHALA_CONTRACT_TESTS="0",
-            RUN_RUNTIME_DRIFT_CHECK="0",
-            RUN_LOG_PROBES="0",
-        )
-        outcomes = await run_in_process(environ, checkout.root)
-    smoke = outcomes["control-prod-smoke"]
+    smoke = await prod_smoke(checkout, faults)
     assert smoke.status is verdict, smoke.reason
     if verdict is Status.FAILED:
         assert "lacks 'immutable'" in smoke.reason

@@ -8,42 +8,27 @@ checks the reason a user reads, the requests the service saw, and that the other
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
 
 import pytest
 
 from cutover_probe.fleet import Fleet, FleetSpec, RuntimeFaults, serve_fleet
 from cutover_probe.model import Outcome, Status
 
-from ..conftest import Checkout, fleet_environ, run_in_process
-
-HTTP_CHECKS = (
-    "control-staging-health",
-    "control-staging-smoke",
-    "control-prod-health",
-    "control-prod-smoke",
-    "runtime-staging-smoke",
-    "runtime-prod-smoke",
+from ..conftest import (
+    HTTP_CHECKS,
+    Checkout,
+    assert_only_failed,
+    fleet_environ,
+    run_against,
+    run_in_process,
 )
+
 RUN_PATH = re.compile(r"/internal/v1/runs/([^/]+)")
 EVENTS_PATH = re.compile(r"/internal/v1/runs/([^/]+)/events")
 
 
 def runtime_base(fleet: Fleet, env: str) -> str:
     return fleet.urls[f"{env.upper()}_RUNTIME_BASE_URL"]
-
-
-async def run_against(fleet: Fleet, checkout: Checkout, **extra: str) -> dict[str, Outcome]:
-    environ = fleet_environ(fleet, checkout, RUN_KHALA_CONTRACT_TESTS="0", **extra)
-    return await run_in_process(environ, checkout.root)
-
-
-def assert_only_failed(outcomes: Mapping[str, Outcome], failed: Iterable[str]) -> None:
-    """Exactly these HTTP checks failed; every other one passed."""
-    failed = set(failed)
-    got = {check: outcomes[check].status for check in HTTP_CHECKS}
-    want = {check: Status.FAILED if check in failed else Status.PASSED for check in HTTP_CHECKS}
-    assert got == want, {check: outcomes[check].reason for check in HTTP_CHECKS}
 
 
 def step_of(method: str, path: str) -> int:
