@@ -16,11 +16,13 @@ reason column, or None), a lazy runner below that imports it, and a `Kind` entry
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cutover_probe.probes import params as p
-from cutover_probe.probes.context import ProbeContext
 from cutover_probe.probes.schema import Kind, Param, ParamType, param
+
+if TYPE_CHECKING:  # the runners' signatures only: `plan` builds no context
+    from cutover_probe.probes.context import ProbeContext
 
 __all__ = ["KINDS", "Kind", "Param", "ParamType", "param"]
 

@@ -20,6 +20,7 @@ from cutover_probe.config import CHECK_KEYS, load_matrix
 from cutover_probe.errors import ConfigError
 from cutover_probe.planning import build_plan
 from cutover_probe.probes import KINDS, Kind, Param
+from cutover_probe.probes.context import ProbeContext
 from cutover_probe.probes.httpkind_spec import Budgets, Comparison, Step
 from cutover_probe.secrets import Secret
 
@@ -110,8 +111,10 @@ def test_each_kind_is_built_from_its_minimal_check_with_every_value_typed(
 def test_each_runner_is_declared_to_take_its_kinds_parameters(name: str) -> None:
     kind = KINDS[name]
     assert inspect.iscoroutinefunction(kind.run)
-    hints = typing.get_type_hints(kind.run)
+    # The context is imported for type checking only (`plan` builds none): named here.
+    hints = typing.get_type_hints(kind.run, localns={"ProbeContext": ProbeContext})
     assert list(inspect.signature(kind.run).parameters) == ["ctx", "params"]
+    assert hints["ctx"] is ProbeContext
     assert hints["params"] is kind.params
 
 

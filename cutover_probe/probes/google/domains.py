@@ -11,7 +11,8 @@ which domains to read (`plan_domains`, called by planning once it has interpolat
 the record it gives (`collect`, `not_read`: the shape `results.json` keeps) and its one line in
 SUMMARY.md (`describe`). Planning imports this module, so it imports no Google library at
 import time (`gcloud.library` loads them in the call's thread), and the reading's machinery
-(`gcloud`, anyio) only inside the functions that read: `plan` stays light.
+(`gcloud`, `permissions`, anyio, the probe context) only inside the functions that read:
+`plan` stays light.
 """
 
 from __future__ import annotations
@@ -19,13 +20,15 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from cutover_probe.errors import CheckFailed
 from cutover_probe.model import DomainMapping
-from cutover_probe.probes.context import ProbeContext
-from cutover_probe.probes.google import access, permissions
+from cutover_probe.probes.google import access
+
+if TYPE_CHECKING:
+    from cutover_probe.probes.context import ProbeContext
 
 CONDITIONS = ("Ready", "CertificateProvisioned")
 DEADLINE_S = 30.0  # a whole read, pages of a slow API included; then the record says so
@@ -152,6 +155,8 @@ async def collect(ctx: ProbeContext, domain: PlannedDomain) -> dict[str, Any]:
 async def read(ctx: ProbeContext, domain: PlannedDomain) -> dict[str, Any]:
     """`collect` within `DEADLINE_S`, the read's evidence lines added to its record."""
     import anyio
+
+    from cutover_probe.probes.google import permissions
 
     with anyio.move_on_after(DEADLINE_S) as scope:
         record = await collect(ctx, domain)
