@@ -3,6 +3,7 @@ listed without being imported, and what `--help` and `plan` import (start-up, is
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from cutover_probe.cli import cli
 from cutover_probe.commands import COMMANDS
 
 from .conftest import clean_environ, invoke_cli
+from .servers import stub_gcloud
 
 
 def test_top_level_help_lists_every_exit_code(tmp_path: Path) -> None:
@@ -77,15 +79,43 @@ def test_help_imports_no_command_module_and_no_config(tmp_path: Path) -> None:
     assert sorted(m for m in modules if m.startswith("cutover_probe.commands.")) == []
 
 
+# What `plan` (no secret set, no gcloud configuration) does not need either: a probe's context,
+# the 403 bookkeeping, a secret's spellings (json, html, base64), gcloud's configuration file.
+NEVER_IN_PLAN = (
+    *NEVER_AT_START,
+    "cutover_probe.probes.context",
+    "cutover_probe.probes.google.permissions",
+    "json",
+    "html",
+    "base64",
+    "configparser",
+)
+
+
 def test_plan_imports_no_event_loop_network_library_or_probe_runner(tmp_path: Path) -> None:
     modules = imported_by("plan", cwd=tmp_path)
     assert {"cutover_probe.commands.plan", "cutover_probe.planning"} <= modules
-    assert sorted(m for m in modules if _under(m, NEVER_AT_START)) == []
+    assert sorted(m for m in modules if _under(m, NEVER_IN_PLAN)) == []
     assert sorted(m for m in modules if m.startswith("cutover_probe.commands.")) == [
         "cutover_probe.commands.options",
         "cutover_probe.commands.plan",
         "cutover_probe.commands.run",  # `selection`, shared with run and watch; light
     ]
+
+
+def test_plan_with_gcloud_installed_but_never_configured_reads_no_configuration(
+    tmp_path: Path,
+) -> None:
+    """A CI image with gcloud and no login: the Google checks are skipped with the how-to, and
+    no configuration parser was loaded for a file that is not there."""
+    bin_dir = stub_gcloud(tmp_path)
+    path = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', os.defpath)}"
+    planned = invoke_cli("plan", env=clean_environ(PATH=path), cwd=tmp_path)
+    line = next(x for x in planned.stdout.splitlines() if " runtime-migration-drift " in x)
+    assert line.startswith("skip runtime-migration-drift")
+    assert "`gcloud auth login` with gcloud on the PATH" in line
+    modules = imported_by("plan", cwd=tmp_path, PATH=path)
+    assert sorted(m for m in modules if _under(m, NEVER_IN_PLAN)) == []
 
 
 def test_the_help_listing_says_what_each_commands_own_help_begins_with() -> None:
