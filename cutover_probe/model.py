@@ -1,7 +1,9 @@
 """The domain's data: a matrix of checks, the plan for one run, and what happened to each check.
 
 Frozen dataclasses only; behaviour lives in the modules that use them. Nothing here knows about
-HTTP, subprocesses or report formats.
+HTTP, subprocesses or report formats. Each is declared ``eq=False`` (compared by identity):
+nothing compares two of them by value, and `plan` creates these classes at every start, where
+the generated ``__eq__`` and ``__hash__`` cost about 0.3 ms a class (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ class Status(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Variable:
     """One variable of the environment contract (the seed script's environment variables)."""
 
@@ -31,7 +33,7 @@ class Variable:
     in_summary: bool = True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Check:
     """One row of the matrix: an id, a probe kind, and the kind's parameters.
 
@@ -60,7 +62,7 @@ class Check:
         return "required" if self.required else "optional"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DomainMapping:
     """Evidence, not a check: the Cloud Run domain mapping behind an environment's URL."""
 
@@ -71,7 +73,7 @@ class DomainMapping:
     region: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Matrix:
     """The whole configuration: where it came from, its variables and its checks, in order."""
 
@@ -85,7 +87,7 @@ class Matrix:
     output_variable: str = "OUTPUT_DIR"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PlannedCheck:
     """A check with its parameters resolved, and the reason it will be skipped (None: it runs)."""
 
@@ -103,7 +105,7 @@ class PlannedCheck:
         return self.check.id
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Outcome:
     """What happened to one check. Truthy when the check did not fail."""
 

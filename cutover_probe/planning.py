@@ -37,7 +37,9 @@ FLAG_VALUES = ("0", "1")
 MAX_NUMBER = 10**9  # a count or an age this large is a typo; larger ones overflow timedeltas
 
 
-@dataclass(frozen=True)
+# eq=False here and on Plan: compared by identity; `plan` creates both classes at every start,
+# and a generated __eq__ and __hash__ cost about 0.3 ms a class (docs/architecture.md).
+@dataclass(frozen=True, eq=False)
 class Selection:
     """Which checks a run covers: --only/--skip globs over ids, --env, and a shard K of N."""
 
@@ -90,7 +92,7 @@ def in_shard(position: int, shard: tuple[int, int] | None) -> bool:
     return shard is None or position % shard[1] == shard[0] - 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Plan:
     matrix: Matrix
     values: Mapping[str, str | Secret]  # every variable, resolved; secrets wrapped

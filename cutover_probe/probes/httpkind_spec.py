@@ -10,6 +10,10 @@ are resolved here too (`resolve_pointer`, `MISSING`), for the ``http`` kind and 
 
 Captured values are referenced as ``{{name}}`` (environment variables keep ``${NAME}``), and only
 values captured by an *earlier* step may be used, which also rules out cycles.
+
+Config imports this module for every matrix with an ``http`` or ``parity`` check, so its classes
+are declared ``eq=False`` like the parameters' (`params.py`): compared by identity, without a
+generated ``__eq__`` and ``__hash__`` to create at every start.
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ class SpecError(Exception):
         super().__init__(f"{key}: {problem}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class HeaderRule:
     name: str
     present: bool | None = None
@@ -59,7 +63,7 @@ class HeaderRule:
     regex: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class JsonRule:
     pointer: str
     exists: bool | None = None
@@ -68,7 +72,7 @@ class JsonRule:
     matches: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Expect:
     status: tuple[tuple[int, int], ...] = ((200, 399),)
     status_text: str = DEFAULT_STATUS
@@ -81,7 +85,7 @@ class Expect:
     total_ms: float | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Capture:
     name: str
     header: str | None = None
@@ -90,7 +94,7 @@ class Capture:
     public: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Step:
     name: str
     method: str
@@ -105,7 +109,7 @@ class Step:
     captures: tuple[Capture, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Budgets:
     percentiles: tuple[tuple[str, str, float], ...] = ()  # (metric, stat, limit ms)
     max_error_rate: float = 0.0
@@ -405,7 +409,7 @@ def parse_budgets(raw: Any, key: str = "budgets") -> Budgets:
     return Budgets(tuple(percentiles), error_rate, vs_baseline)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Comparison:
     """One request made to both environments, and the fields that must be equal."""
 

@@ -5,7 +5,9 @@ Config and `plan` read these at load time to check a matrix and build each check
 the runners (which import anyio, ssl, subprocess machinery and the Google libraries' glue) are
 imported only when a check runs (`probes/__init__.py` refers to each through a typed lazy
 runner). So this module imports nothing heavier than `secrets`: `cutover-probe plan` stays
-within its start-up budget (docs/performance.md).
+within its start-up budget (docs/performance.md). For the same reason each class is declared
+``eq=False`` (compared by identity): nothing compares two parameter objects by value, and the
+generated ``__eq__`` and ``__hash__`` cost about 0.3 ms a class at every start.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ if TYPE_CHECKING:
 
 
 # http (runner: probes/httpkind.py)
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class HttpParams:
     """The ``http`` kind's parameters: steps and budgets arrive parsed (at config load)."""
 
@@ -38,14 +40,14 @@ class HttpParams:
 
 
 # tls-certificate (runner: probes/tls.py)
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TlsParams:
     url: str = param("url")
     min_days: int = param("int", required=False, default=14, minimum=0)
 
 
 # parity (runner: probes/parity.py)
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ParityParams:
     staging_url: str = param("url")
     prod_url: str = param("url")
@@ -62,12 +64,12 @@ class ParityParams:
 
 
 # control-health, control-smoke (runner: probes/control.py)
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ControlHealthParams:
     base_url: str = param("url", help="the control service's base URL")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ControlSmokeParams:
     base_url: str = param("url", help="the control service's base URL")
     access_token: Secret = param(
@@ -82,14 +84,14 @@ class ControlSmokeParams:
 
 
 # runtime-smoke (runner: probes/runtime.py)
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RuntimeSmokeParams:
     base_url: str = param("url", help="the runtime service's base URL")
     worker_id: str = param("string", required=False, default="smoke:runtime")
 
 
 # command (runner: probes/command.py)
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CommandParams:
     argv: tuple[str, ...] = param("strings", help="the program and its arguments")
     requires_files: tuple[str, ...] = param(
@@ -110,14 +112,14 @@ class CommandParams:
 
 
 # cloudrun-ready, cloudrun-canary, cloudrun-migration-drift (runner: probes/google/cloudrun.py)
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CloudRunServiceParams:
     project: str = param("string", help="Google Cloud project")
     region: str = param("string", help="Cloud Run region")
     service: str = param("string", help="Cloud Run service name")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CloudRunDriftParams:
     project: str = param("string", help="Google Cloud project")
     region: str = param("string", help="Cloud Run region")
@@ -127,7 +129,7 @@ class CloudRunDriftParams:
 
 
 # cloud-logging-errors (runner: probes/google/cloudlogging.py)
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LoggingErrorsParams:
     project: str = param("string")
     service: str = param("string")
@@ -137,7 +139,7 @@ class LoggingErrorsParams:
 
 
 # gcs-backup-freshness (runner: probes/google/backups.py)
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class BackupFreshnessParams:
     project: str = param("string")
     bucket: str = param("string", help="gs://bucket or bucket")

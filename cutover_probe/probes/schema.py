@@ -6,6 +6,7 @@ required, its default as TOML text) as dataclass metadata, so the keys a check m
 values config checks and the object the runner receives are one declaration, not three.
 
 This module imports nothing heavy: config and planning read it, and so does every probe module.
+Its classes are declared ``eq=False`` like the parameters' (`params.py`): compared by identity.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ ParamType = Literal[
 NESTED_TYPES = ("steps", "budgets", "comparisons")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Param:
     """A parameter as written in TOML. ``default`` is TOML text, interpolated like a value."""
 
@@ -68,7 +69,7 @@ def param(
 P = TypeVar("P")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Kind(Generic[P]):
     """One probe kind. ``run`` and ``params`` are real references, so mypy checks that the
     runner takes the parameters the kind declares."""
