@@ -94,6 +94,8 @@ def in_shard(position: int, shard: tuple[int, int] | None) -> bool:
 
 @dataclass(frozen=True, eq=False)
 class Plan:
+    """One run's checks, resolved: `build_plan`'s answer, and everything `plan` prints."""
+
     matrix: Matrix
     values: Mapping[str, str | Secret]  # every variable, resolved; secrets wrapped
     checks: tuple[PlannedCheck, ...]  # this run's checks (one shard of all_ids when sharded)

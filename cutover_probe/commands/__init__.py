@@ -18,6 +18,8 @@ from asyncclick.utils import make_default_short_help
 
 @dataclass(frozen=True, eq=False)  # by identity: every start creates it (model.py says why)
 class Entry:
+    """A command as the group lists it: its loader and its one-line summary."""
+
     load: Callable[[], click.Command]
     summary: str  # the first sentence of the command's help: what `--help` lists
 

@@ -56,6 +56,8 @@ class SpecError(Exception):
 
 @dataclass(frozen=True, eq=False)
 class HeaderRule:
+    """One ``expect.headers`` rule: the response header present, equal, containing, matching."""
+
     name: str
     present: bool | None = None
     equals: str | None = None
@@ -65,6 +67,8 @@ class HeaderRule:
 
 @dataclass(frozen=True, eq=False)
 class JsonRule:
+    """One ``expect.json`` rule at a JSON pointer: exists, equals or matches."""
+
     pointer: str
     exists: bool | None = None
     equals: Any = None
@@ -74,6 +78,8 @@ class JsonRule:
 
 @dataclass(frozen=True, eq=False)
 class Expect:
+    """What a step's response must be: status, headers, body, JSON, size and times."""
+
     status: tuple[tuple[int, int], ...] = ((200, 399),)
     status_text: str = DEFAULT_STATUS
     headers: tuple[HeaderRule, ...] = ()
@@ -87,6 +93,8 @@ class Expect:
 
 @dataclass(frozen=True, eq=False)
 class Capture:
+    """A value a step takes from its response (a header or a JSON pointer) for later steps."""
+
     name: str
     header: str | None = None
     json: str | None = None
@@ -96,6 +104,8 @@ class Capture:
 
 @dataclass(frozen=True, eq=False)
 class Step:
+    """One request of an ``http`` check, with its expectations and captures."""
+
     name: str
     method: str
     path: str | None
@@ -111,6 +121,8 @@ class Step:
 
 @dataclass(frozen=True, eq=False)
 class Budgets:
+    """Latency percentiles, error rate and growth over a baseline that samples may not exceed."""
+
     percentiles: tuple[tuple[str, str, float], ...] = ()  # (metric, stat, limit ms)
     max_error_rate: float = 0.0
     ttfb_p95_vs_baseline: float | None = None  # allowed growth over the baseline, 0.2 = 20 %

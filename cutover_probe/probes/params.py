@@ -42,6 +42,8 @@ class HttpParams:
 # tls-certificate (runner: probes/tls.py)
 @dataclass(frozen=True, eq=False)
 class TlsParams:
+    """The ``tls-certificate`` kind's parameters."""
+
     url: str = param("url")
     min_days: int = param("int", required=False, default=14, minimum=0)
 
@@ -49,6 +51,8 @@ class TlsParams:
 # parity (runner: probes/parity.py)
 @dataclass(frozen=True, eq=False)
 class ParityParams:
+    """The ``parity`` kind's parameters: two base URLs, what to compare, an image to match."""
+
     staging_url: str = param("url")
     prod_url: str = param("url")
     compare: tuple[Comparison, ...] = param(
@@ -66,11 +70,15 @@ class ParityParams:
 # control-health, control-smoke (runner: probes/control.py)
 @dataclass(frozen=True, eq=False)
 class ControlHealthParams:
+    """The ``control-health`` kind's parameters."""
+
     base_url: str = param("url", help="the control service's base URL")
 
 
 @dataclass(frozen=True, eq=False)
 class ControlSmokeParams:
+    """The ``control-smoke`` kind's parameters."""
+
     base_url: str = param("url", help="the control service's base URL")
     access_token: Secret = param(
         "secret", required=False, default="", help="bearer token for auth routes"
@@ -86,6 +94,8 @@ class ControlSmokeParams:
 # runtime-smoke (runner: probes/runtime.py)
 @dataclass(frozen=True, eq=False)
 class RuntimeSmokeParams:
+    """The ``runtime-smoke`` kind's parameters."""
+
     base_url: str = param("url", help="the runtime service's base URL")
     worker_id: str = param("string", required=False, default="smoke:runtime")
 
@@ -93,6 +103,8 @@ class RuntimeSmokeParams:
 # command (runner: probes/command.py)
 @dataclass(frozen=True, eq=False)
 class CommandParams:
+    """The ``command`` kind's parameters: a lane's program, its files and environment."""
+
     argv: tuple[str, ...] = param("strings", help="the program and its arguments")
     requires_files: tuple[str, ...] = param(
         "strings",
@@ -114,6 +126,8 @@ class CommandParams:
 # cloudrun-ready, cloudrun-canary, cloudrun-migration-drift (runner: probes/google/cloudrun.py)
 @dataclass(frozen=True, eq=False)
 class CloudRunServiceParams:
+    """The ``cloudrun-ready`` and ``cloudrun-canary`` kinds' parameters."""
+
     project: str = param("string", help="Google Cloud project")
     region: str = param("string", help="Cloud Run region")
     service: str = param("string", help="Cloud Run service name")
@@ -121,6 +135,8 @@ class CloudRunServiceParams:
 
 @dataclass(frozen=True, eq=False)
 class CloudRunDriftParams:
+    """The ``cloudrun-migration-drift`` kind's parameters."""
+
     project: str = param("string", help="Google Cloud project")
     region: str = param("string", help="Cloud Run region")
     service: str = param("string", help="Cloud Run service name")
@@ -131,6 +147,8 @@ class CloudRunDriftParams:
 # cloud-logging-errors (runner: probes/google/cloudlogging.py)
 @dataclass(frozen=True, eq=False)
 class LoggingErrorsParams:
+    """The ``cloud-logging-errors`` kind's parameters."""
+
     project: str = param("string")
     service: str = param("string")
     freshness: float = param("duration", required=False, default="10m")
@@ -141,6 +159,8 @@ class LoggingErrorsParams:
 # gcs-backup-freshness (runner: probes/google/backups.py)
 @dataclass(frozen=True, eq=False)
 class BackupFreshnessParams:
+    """The ``gcs-backup-freshness`` kind's parameters."""
+
     project: str = param("string")
     bucket: str = param("string", help="gs://bucket or bucket")
     prefix: str = param("string", required=False, default="backups/laravel")

@@ -85,6 +85,8 @@ def _adc_missing(environ: Mapping[str, str]) -> str | None:
 
 @dataclass(frozen=True)
 class Endpoint:
+    """Where one Google API is called and with which credentials."""
+
     api: Api
     url: str | None  # None: Google's production endpoint
     anonymous: bool
@@ -107,6 +109,8 @@ def endpoint(api: Api, environ: Mapping[str, str]) -> Endpoint:
 
 @dataclass(frozen=True)
 class GcloudLogin:
+    """gcloud's login, the credentials used when there are no Application Default ones."""
+
     program: str  # gcloud's path
     account: str
     # The run's environment, for the subprocess; never shown (it may hold tokens).
