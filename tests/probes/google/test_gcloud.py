@@ -3,6 +3,7 @@ lanes off no google.* module is loaded."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -131,6 +132,22 @@ def test_without_gcloud_or_adc_the_google_checks_are_skipped_with_the_how_to(
         CLOUDSDK_CONFIG=str(tmp_path / "gcloud-config"), PATH=str(tmp_path / "no-gcloud-here")
     )
     planned = invoke_cli("plan", env=environ, cwd=checkout.root)
+    line = next(x for x in planned.stdout.splitlines() if " runtime-migration-drift " in x)
+    assert line.startswith("skip runtime-migration-drift")
+    assert "`gcloud auth login` with gcloud on the PATH" in line
+
+
+def test_an_undecodable_gcloud_configuration_is_no_login_not_a_crash(tmp_path: Path) -> None:
+    """gcloud on the PATH, its active_config not UTF-8: no account to act as, so the Google
+    checks are skipped with the how-to (it was an internal error, exit 3)."""
+    bin_dir = stub_gcloud(tmp_path)
+    config = tmp_path / "gcloud-config"
+    (config / "active_config").write_bytes(b"\xff\xfe")
+    path = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', os.defpath)}"
+    planned = invoke_cli(
+        "plan", env=clean_environ(CLOUDSDK_CONFIG=str(config), PATH=path), cwd=tmp_path
+    )
+    assert planned.returncode == 0, planned.stderr
     line = next(x for x in planned.stdout.splitlines() if " runtime-migration-drift " in x)
     assert line.startswith("skip runtime-migration-drift")
     assert "`gcloud auth login` with gcloud on the PATH" in line
