@@ -49,6 +49,9 @@ from cutover_probe.config import default_config_path, load_matrix  # noqa: E402
 from cutover_probe.demo import make_simulated_checkout  # noqa: E402
 from cutover_probe.fleet.__main__ import END_MARKER  # noqa: E402
 
+LIBRARIES_FLOOR = ROOT / "bench" / "floor.py"
+GOOGLE_CALLS_PER_ENVIRONMENT = 7  # bench/floor.py's CALLS_PER_ENVIRONMENT
+
 CLI = [sys.executable, "-m", "cutover_probe"]
 GOOGLE_VARIABLES = ("GOOGLE_APPLICATION_CREDENTIALS", "CLOUDSDK_CONFIG")
 LAG = re.compile(r"event loop lag: worst (\d+) ms")
@@ -207,10 +210,12 @@ def timed(
     return timed_command([*cli, *args], environ, cwd, codes)
 
 
-def timed_alone(args: list[str], environ: dict[str, str], cwd: Path) -> Sample:
+def timed_alone(
+    args: list[str], environ: dict[str, str], cwd: Path, cli: list[str] = CLI
+) -> Sample:
     """One CLI process, its own peak RSS (`os.wait4`), not the largest of every child so far."""
     started = time.perf_counter()
-    process = start(args, environ, cwd)
+    process = start(args, environ, cwd, cli)
     assert process.stderr is not None
     stderr = process.stderr.read()
     _, status, usage = os.wait4(process.pid, 0)
@@ -524,12 +529,18 @@ def scale(
         f"`--max-parallel` at its default, {DEFAULT_MAX_PARALLEL} (a check's deadline runs from "
         "its start). One run per "
         "size; the event loop's worst lag from `CUTOVER_PROBE_LAG_MONITOR=1`. CPU per check is "
-        "the prober's CPU ÷ checks: it is less sensitive to the machine's load than the wall.",
+        "the prober's CPU ÷ checks: it is less sensitive to the machine's load than the wall. "
+        "The libraries' floor (`bench/floor.py`, run right after at the same size) makes the "
+        "run's requests with nothing of ours around them: as many plain aiohttp GETs as the run "
+        "made HTTP requests, and the same Google calls through the same client libraries in a "
+        "pool of threads, all at once in one process, imports included; one process with one "
+        "GIL cannot make those requests on less CPU.",
         "",
-        "| environments | checks | wall | prober CPU | fleet CPU | peak RSS | wall per check "
+        "| environments | checks | wall | prober CPU | libraries' floor: wall, CPU "
+        "| CPU ÷ floor's | fleet CPU | peak RSS | wall per check "
         "| CPU per check | requests | failed | timed out | queued | worst loop lag |",
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-        "| ---: |",
+        "| ---: | ---: | ---: |",
     ]
     outputs: dict[int, Path] = {}
     lagged = dict(environ, CUTOVER_PROBE_LAG_MONITOR="1")
@@ -544,12 +555,14 @@ def scale(
             repo,
         )
         after = fleets.use()
+        floor = libraries_floor(count, after.requests - before.requests, environ, repo, fleets)
         outputs[count] = out
         checks = len(checks_of(out))
         walls[count] = sample.wall_s
         lag = LAG.search(sample.stderr)
         lines.append(
             f"| {count} | {checks} | {sample.wall_s:.2f} s | {sample.cpu_s:.2f} s "
+            f"| {floor.wall_s:.2f} s, {floor.cpu_s:.2f} s | {sample.cpu_s / floor.cpu_s:.2f} × "
             f"| {after.cpu_s - before.cpu_s:.2f} s "
             f"| {sample.peak_kib / 1024:.0f} MiB | {sample.wall_s / checks * 1000:.1f} ms "
             f"| {sample.cpu_s / checks * 1000:.1f} ms "
@@ -572,6 +585,20 @@ def scale(
         "",
     ]
     return lines, outputs
+
+
+def libraries_floor(
+    environments: int,
+    requests: int,
+    environ: dict[str, str],
+    repo: Path,
+    fleets: FleetProcesses,
+) -> Sample:
+    """bench/floor.py for a run of ``environments`` that made ``requests`` (Google's counted)."""
+    google = GOOGLE_CALLS_PER_ENVIRONMENT * environments
+    urls = [f"{fleet['STAGING_CONTROL_BASE_URL']}/healthz" for fleet in fleets.variables]
+    args = ["--http", str(requests - google), "--environments", str(environments), *urls]
+    return timed_alone(args, environ, repo, cli=[sys.executable, str(LIBRARIES_FLOOR)])
 
 
 def shards(
