@@ -234,6 +234,8 @@ def _why(exc: OSError) -> str:
 
 def write_ci_outputs(doc: RunResults, outputs: Outputs, redact: Redactor) -> list[tuple[str, str]]:
     """junit.xml and the step summary; what could not be written comes back (artifact, why)."""
+    if outputs.junit is None and outputs.step_summary is None:
+        return []  # nothing asked: no pass over the document (≈ 0.1 s at 1000 checks)
     from cutover_probe.ci import render_junit, render_step_summary
     from cutover_probe.report import redacted
 
