@@ -42,6 +42,31 @@ settings.register_profile(
 settings.load_profile("default")
 
 
+UNGROUPED = pytest.StashKey[str]()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On an xdist worker under --dist loadgroup, every test marked xdist_group carries its
+    group in its node id (after pytest-xdist's own hook), or the grouping is lost: each such
+    module would then build its fixtures (demo reports, Chromium, the import graph) on every
+    worker, silently (pytest 9.2 with pytest-xdist 3.8, pytest-dev/pytest-xdist#1386). Such a
+    test fails saying so (an error raised here would crash the worker without the message)."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        if item.get_closest_marker("xdist_group") and "@" not in item.nodeid.rpartition("]")[2]:
+            item.stash[UNGROUPED] = (
+                "--dist loadgroup ignored this test's xdist_group: this pytest-xdist does not "
+                "support this pytest (see the pin in pyproject.toml)"
+            )
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if UNGROUPED in item.stash:
+        pytest.fail(item.stash[UNGROUPED], pytrace=False)
+
+
 def scaled(examples: int) -> int:
     """A test's example count under the loaded profile (x1 in `make test`, x20 in `make fuzz`).
     Read when a test module is imported, after the profile is chosen."""
