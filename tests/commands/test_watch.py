@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -297,6 +298,24 @@ async def test_duration_starts_iterations_while_within_it(tmp_path: Path) -> Non
     assert 1 <= len(offsets) <= 3
     assert all(offset < 1.0 for offset in offsets)
     assert doc["analysis"]["rules"]["duration_s"] == 1.0
+
+
+async def test_an_iteration_longer_than_the_interval_says_so_and_the_next_starts_at_once(
+    tmp_path: Path,
+) -> None:
+    # 50 ms a request: staging control's two checks take well over the 0.1 s interval.
+    out = tmp_path / "w"
+    result = await watch(
+        "--demo", "healthy", *FLAPPING_ONLY, "--demo-latency-ms", "50", "--interval", "0.1",
+        "--count", "2", "--output-dir", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert re.search(
+        r"\[watch\] iteration 1 ran \d+\.\d\ds past the 0\.1s interval: the next starts at once",
+        result.output,
+    ), result.output
+    offsets = [it["offset_s"] for it in history(out)["iterations"]]
+    assert offsets[1] - offsets[0] > 0.1
 
 
 SCRAPE = """
