@@ -7,17 +7,25 @@ import io
 import re
 import shutil
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import anyio
 import pytest
 
 from cutover_probe.config import default_config_path
+from cutover_probe.demo import make_simulated_checkout
 from cutover_probe.engine import RunSettings
-from cutover_probe.fleet import SCENARIOS, FleetSpec, FleetThread, serve_fleet
+from cutover_probe.fleet import SCENARIOS, FleetSpec, FleetThread
 from cutover_probe.planning import Selection
 from cutover_probe.workflow import Outputs, RunRequest, RunSummary, merge_reports, run_matrix
 
 from ..conftest import Checkout, clean_environ, fleet_environ, invoke_cli, read_tsv
+
+# One xdist worker for the module (make test's --dist loadgroup): the whole run the shard counts
+# are compared with is made once.
+pytestmark = pytest.mark.xdist_group("merge")
 
 
 def unmissable_budgets(tmp_path: Path) -> Path:
@@ -54,25 +62,50 @@ async def _run(
     return await run_matrix(request, out=io.StringIO())
 
 
+@dataclass(frozen=True)
+class WholeRun:
+    """The stale-cache fleet (a NO-GO, so the gate of the merge is exercised), running, and the
+    report of one whole run against it: what every shard count's merge must reproduce."""
+
+    checkout: Checkout
+    config: Path
+    environ: dict[str, str]
+    report: Path
+    summary: RunSummary
+
+
+@pytest.fixture(scope="module")
+def whole_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WholeRun]:
+    """Made once for the module's shard counts (one xdist worker, the group below): the whole
+    run is the same for each, and the shards run against the same fleet, whose ports are in
+    the rows."""
+    base = tmp_path_factory.mktemp("merge")
+    (base / "openagents").mkdir()
+    checkout = Checkout(
+        base / "openagents", make_simulated_checkout(base / "openagents", contract_tests_pass=True)
+    )
+    config = unmissable_budgets(base)
+    with FleetThread(SCENARIOS["stale-cache"].spec) as fleet:
+        environ = fleet_environ(fleet, checkout, RUN_HTMX_PERF_CHECKS="1")
+        summary = anyio.run(_run, environ, checkout, config, base / "whole", None)
+        yield WholeRun(checkout, config, environ, base / "whole", summary)
+
+
 @pytest.mark.anyio
 @pytest.mark.parametrize("count", [1, 2, 3, 5, 13, 20])
 async def test_merged_shards_equal_a_whole_run_byte_for_byte(
-    checkout: Checkout, tmp_path: Path, count: int
+    whole_run: WholeRun, tmp_path: Path, count: int
 ) -> None:
-    spec = SCENARIOS["stale-cache"].spec  # a NO-GO, so the gate of the merge is exercised
-    config = unmissable_budgets(tmp_path)
-    async with serve_fleet(spec) as fleet:
-        environ = fleet_environ(fleet, checkout, RUN_HTMX_PERF_CHECKS="1")
-        whole = await _run(environ, checkout, config, tmp_path / "whole", None)
-        parts = []
-        for k in range(1, count + 1):
-            parts.append(tmp_path / f"shard-{k}")
-            await _run(environ, checkout, config, parts[-1], (k, count))
+    whole = whole_run.summary
+    parts = []
+    for k in range(1, count + 1):
+        parts.append(tmp_path / f"shard-{k}")
+        await _run(whole_run.environ, whole_run.checkout, whole_run.config, parts[-1], (k, count))
     sizes = [len(read_tsv(p / "results.tsv")) for p in parts]
     assert sum(sizes) == 14
     merged = merge_reports(parts[::-1], tmp_path / "merged", Outputs(), {}, out=io.StringIO())
     assert (tmp_path / "merged" / "results.tsv").read_bytes() == (
-        tmp_path / "whole" / "results.tsv"
+        whole_run.report / "results.tsv"
     ).read_bytes()
     assert merged.verdict.label == whole.verdict.label == "NO-GO"
     assert merged.verdict.counts == whole.document.verdict.counts

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -24,10 +25,11 @@ from ..conftest import REPO, read_tsv
 pytestmark = pytest.mark.anyio
 
 
-# The flapping checks alone, where what is tested is the watch (its verdicts, hook, metrics,
-# interrupt), not the other checks: an iteration then costs half the CPU, and a process of its
-# own imports no Google client library. test_failure_limit_fails_at_the_first_failure_past_it
-# keeps the whole matrix, so that no other check fails along is proved once.
+# Staging control's checks alone (the ones `flapping` and `recovers-after` fault), where what is
+# tested is the watch (its verdicts, hook, metrics, timing, interrupt), not the other checks: an
+# iteration then costs half the CPU, and a process of its own imports no Google client library.
+# test_failure_limit_fails_at_the_first_failure_past_it and the --count test keep the whole
+# matrix, so that no other check fails along is proved; the shard test selects its own.
 FLAPPING_ONLY = ("--only", "control-staging-*")
 
 
@@ -130,7 +132,7 @@ async def test_a_selection_is_judged_on_the_selected_checks(tmp_path: Path) -> N
 async def test_until_go_recovers_then_succeeds(tmp_path: Path) -> None:
     out = tmp_path / "w"
     result = await watch(
-        "--demo", "recovers-after", "--demo-recover-after", "1.5",
+        "--demo", "recovers-after", "--demo-recover-after", "1.5", *FLAPPING_ONLY,
         "--until", "go", "--consecutive", "2", "--timeout", "30s", "--interval", "0.25",
         "--output-dir", str(out),
     )  # fmt: skip
@@ -146,7 +148,7 @@ async def test_until_go_times_out_with_exit_1(tmp_path: Path) -> None:
     out = tmp_path / "w"
     began = time.monotonic()
     result = await watch(
-        "--demo", "recovers-after", "--demo-recover-after", "600",
+        "--demo", "recovers-after", "--demo-recover-after", "600", *FLAPPING_ONLY,
         "--until", "go", "--timeout", "1.5s", "--interval", "0.3", "--output-dir", str(out),
     )  # fmt: skip
     assert result.exit_code == 1, result.output
@@ -222,7 +224,7 @@ async def test_on_change_runs_per_change_without_secrets_and_its_failure_is_not_
 async def test_on_change_that_hangs_is_killed_in_time(tmp_path: Path) -> None:
     out = tmp_path / "w"
     result = await watch(
-        "--demo", "healthy", "--interval", "0", "--count", "1",
+        "--demo", "healthy", *FLAPPING_ONLY, "--interval", "0", "--count", "1",
         "--on-change", f"{sys.executable} -c 'import time; time.sleep(60)'",
         "--on-change-timeout", "0.5s", "--output-dir", str(out),
     )  # fmt: skip
@@ -232,7 +234,7 @@ async def test_on_change_that_hangs_is_killed_in_time(tmp_path: Path) -> None:
 
 async def test_on_change_that_cannot_start_is_logged(tmp_path: Path) -> None:
     result = await watch(
-        "--demo", "healthy", "--interval", "0", "--count", "1",
+        "--demo", "healthy", *FLAPPING_ONLY, "--interval", "0", "--count", "1",
         "--on-change", str(tmp_path / "missing-program"), "--output-dir", str(tmp_path / "w"),
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -286,7 +288,8 @@ def test_interrupt_writes_the_summary_and_exits_130(sig: signal.Signals, tmp_pat
 async def test_duration_starts_iterations_while_within_it(tmp_path: Path) -> None:
     out = tmp_path / "w"
     result = await watch(
-        "--demo", "healthy", "--interval", "0.4", "--duration", "1s", "--output-dir", str(out),
+        "--demo", "healthy", *FLAPPING_ONLY, "--interval", "0.4", "--duration", "1s",
+        "--output-dir", str(out),
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     doc = history(out)
@@ -295,6 +298,24 @@ async def test_duration_starts_iterations_while_within_it(tmp_path: Path) -> Non
     assert 1 <= len(offsets) <= 3
     assert all(offset < 1.0 for offset in offsets)
     assert doc["analysis"]["rules"]["duration_s"] == 1.0
+
+
+async def test_an_iteration_longer_than_the_interval_says_so_and_the_next_starts_at_once(
+    tmp_path: Path,
+) -> None:
+    # 50 ms a request: staging control's two checks take well over the 0.1 s interval.
+    out = tmp_path / "w"
+    result = await watch(
+        "--demo", "healthy", *FLAPPING_ONLY, "--demo-latency-ms", "50", "--interval", "0.1",
+        "--count", "2", "--output-dir", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert re.search(
+        r"\[watch\] iteration 1 ran \d+\.\d\ds past the 0\.1s interval: the next starts at once",
+        result.output,
+    ), result.output
+    offsets = [it["offset_s"] for it in history(out)["iterations"]]
+    assert offsets[1] - offsets[0] > 0.1
 
 
 SCRAPE = """
