@@ -22,12 +22,13 @@ demo: $(STAMP)
 
 # Spread over worker processes (pytest-xdist): most of the suite's time is CPU in two kinds of
 # process (this one and the CLI runs it starts) or waiting for a deadline, so more workers than
-# cores still pays. `make test TEST_WORKERS=0` runs it in one process (same as plain `pytest`).
+# cores pays. `make test TEST_WORKERS=0` runs it in one process (same as plain `pytest`).
 # Bytecode is cached even where the environment says not to (PYTHONDONTWRITEBYTECODE): every
 # worker and every CLI run a test starts would otherwise compile the tests (pytest's assertion
 # rewriting, ~2.5 s of CPU a worker) and the package (~0.1 s a run) again.
-# One more worker than cores, at least 3 (measured on 2 cores: 3 beat 2 and 4 under load).
-TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(max(3, (os.cpu_count() or 1) + 1))')
+# Two more workers than cores, at least 4 (on 2 cores, quiet: 4 workers 40-44 s, 5 39-41 s,
+# 3 44-51 s; the workers wait out deadlines and their CLI processes, so a core is free then).
+TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(max(4, (os.cpu_count() or 1) + 2))')
 test: $(STAMP)
 	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
