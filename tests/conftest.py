@@ -21,7 +21,7 @@ import pytest
 from asyncclick.testing import CliRunner
 from hypothesis import settings
 
-from cutover_probe.cli import cli
+from cutover_probe.cli import YOUNG_GENERATION, cli
 from cutover_probe.config import default_config_path, load_matrix
 from cutover_probe.demo import make_simulated_checkout
 from cutover_probe.engine import RunSettings, execute
@@ -48,13 +48,13 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     libraries: most of a worker's heap) lives until the end: moved out of the garbage
     collector's reach, so its full collections during the run do not walk it again each time.
     Only objects alive now are frozen: what a test leaves behind is still collected (and a
-    resource it left open still warned about). The young generation is collected every 50,000
-    allocations, not every 700, as the CLI does for a run (`YOUNG_GENERATION` in cli.py, from
-    s4-scale): cycles are still collected, a little later. Over `make test` the workers' GC
-    went from 5.0 s of CPU to 3.1 s frozen and 1.5 s with both."""
+    resource it left open still warned about). The young generation is collected every
+    `YOUNG_GENERATION` allocations, not every 700, as the CLI does for a run (cli.py): cycles
+    are still collected, a little later. Over `make test` the workers' GC went from 5.0 s of
+    CPU to 3.1 s frozen and 1.5 s with both."""
     gc.freeze()
     _, older, oldest = gc.get_threshold()
-    gc.set_threshold(50_000, older, oldest)
+    gc.set_threshold(YOUNG_GENERATION, older, oldest)
 
 
 UNGROUPED = pytest.StashKey[str]()
