@@ -45,9 +45,9 @@ async def cli() -> None:
 # Python collects its youngest generation every 700 net allocations of container objects. A
 # run makes millions that die young (each request's, each evidence line's), so at that pace the
 # collector's passes cost 10-17% of a 100- or 300-environment run's CPU (the bench's scaled
-# matrix against its fleet processes, both thresholds interleaved), for 2 MiB less peak memory. With a young generation of 50,000, cycles are
-# still collected, within 50,000 allocations instead of 700; the older generations keep Python's
-# ratios.
+# matrix against its fleet processes, both thresholds interleaved), for 2 MiB less peak memory.
+# With a young generation of 50,000, cycles are still collected, within 50,000 allocations
+# instead of 700; the older generations keep Python's ratios.
 YOUNG_GENERATION = 50_000
 
 
