@@ -59,6 +59,20 @@ expect = {{ status = 200 }}
 
 
 @contextlib.asynccontextmanager
+async def serve_app(app: web.Application) -> AsyncIterator[str]:
+    """``app`` on a free port of 127.0.0.1 for the block: its base URL."""
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+@contextlib.asynccontextmanager
 async def header_server() -> AsyncIterator[str]:
     """A server that sends Cache-Control on two lines and names headers in odd cases."""
 
@@ -71,15 +85,8 @@ async def header_server() -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_get("/thing", handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with serve_app(app) as url:
+        yield url
 
 
 # --- 3. Drift cannot pass on nothing -------------------------------------------------------
@@ -102,15 +109,8 @@ async def slow_server(delay_s: float) -> AsyncIterator[str]:
     app = web.Application()
     app.router.add_get("/slow", slow)
     app.router.add_get("/quick", quick)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with serve_app(app) as url:
+        yield url
 
 
 async def _run_lanes(

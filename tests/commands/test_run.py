@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import socket
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from aiohttp import web
 from cutover_probe.fleet import ControlFaults, FleetSpec, FleetThread
 
 from ..conftest import (
+    HTTP_CHECKS,
     HTTP_ONLY,
     Checkout,
     clean_environ,
@@ -24,14 +26,10 @@ from ..conftest import (
     read_tsv,
     run_cli,
 )
+from ..servers import serve_app
 
 SEED_ORDER = [
-    "control-staging-health",
-    "control-staging-smoke",
-    "control-prod-health",
-    "control-prod-smoke",
-    "runtime-staging-smoke",
-    "runtime-prod-smoke",
+    *HTTP_CHECKS,
     "runtime-migration-drift",
     "khala-contract-tests",
     "cross-surface-contract-harness",
@@ -250,10 +248,11 @@ def test_bad_compare_to_and_ca_bundle_exit_2_before_probing(
         assert not out.exists()
 
 
-async def _holding_server(release_at: int) -> tuple[web.AppRunner, str, list[int]]:
+@contextlib.asynccontextmanager
+async def _holding_server(release_at: int) -> AsyncIterator[tuple[str, list[int]]]:
     """A server that holds every request until `release_at` are in flight (or 20 s pass), then
     answers each after 0.3 s more, so a run that admitted more checks than its bound would be
-    seen with more in flight. Returns the runner, its URL and [peak in flight]."""
+    seen with more in flight. Yields its URL and [peak in flight]."""
     in_flight, peak = 0, [0]
     enough = asyncio.Event()
 
@@ -273,12 +272,8 @@ async def _holding_server(release_at: int) -> tuple[web.AppRunner, str, list[int
 
     app = web.Application()
     app.router.add_get("/hold", hold)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    return runner, f"http://127.0.0.1:{port}", peak
+    async with serve_app(app) as url:
+        yield url, peak
 
 
 @pytest.mark.parametrize(
@@ -290,8 +285,7 @@ async def _holding_server(release_at: int) -> tuple[web.AppRunner, str, list[int
 async def test_max_parallel_bounds_the_checks_in_flight(
     tmp_path: Path, checks: int, options: tuple[str, ...], bound: int
 ) -> None:
-    runner, url, peak = await _holding_server(release_at=bound)
-    try:
+    async with _holding_server(release_at=bound) as (url, peak):
         config = tmp_path / "many.toml"
         config.write_text(
             "".join(
@@ -306,8 +300,6 @@ async def test_max_parallel_bounds_the_checks_in_flight(
             "--per-host-limit", "300", "--connection-limit", "300", *options,
             env=clean_environ(), cwd=tmp_path,
         )  # fmt: skip
-    finally:
-        await runner.cleanup()
     assert ran.returncode == 0, ran.stdout + ran.stderr
     rows = read_tsv(out / "results.tsv")
     assert [r["status"] for r in rows] == ["passed"] * checks
