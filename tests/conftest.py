@@ -255,6 +255,14 @@ HTTP_CHECKS = (
 )
 
 
+# The switches that leave only those checks running: the cargo lane and the Google lanes off.
+HTTP_CHECKS_ALONE = {
+    "RUN_KHALA_CONTRACT_TESTS": "0",
+    "RUN_RUNTIME_DRIFT_CHECK": "0",
+    "RUN_LOG_PROBES": "0",
+}
+
+
 async def run_against(fleet: Fleet, checkout: Checkout, **extra: str) -> dict[str, Outcome]:
     """The shipped matrix in this event loop against ``fleet``, the cargo lane off."""
     environ = fleet_environ(fleet, checkout, RUN_KHALA_CONTRACT_TESTS="0", **extra)

@@ -13,7 +13,7 @@ from cutover_probe.fleet import SCENARIOS, ControlFaults, FleetSpec, RuntimeFaul
 from cutover_probe.model import Outcome, Status
 from cutover_probe.planning import build_plan
 
-from ..conftest import HTTP_CHECKS, Checkout, clean_environ, fleet_environ
+from ..conftest import HTTP_CHECKS, HTTP_CHECKS_ALONE, Checkout, clean_environ, fleet_environ
 from ..tlsutil import https_server
 
 
@@ -31,9 +31,7 @@ async def with_fleet(checkout: Checkout, spec: FleetSpec, **settings: object):
         environ = fleet_environ(
             fleet,
             checkout,
-            RUN_KHALA_CONTRACT_TESTS="0",
-            RUN_RUNTIME_DRIFT_CHECK="0",
-            RUN_LOG_PROBES="0",
+            **HTTP_CHECKS_ALONE,
         )
         return await run(environ, checkout.root, **settings), fleet
 

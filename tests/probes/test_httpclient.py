@@ -17,7 +17,14 @@ from cutover_probe.fleet import (
 )
 from cutover_probe.model import Status
 
-from ..conftest import Checkout, clean_environ, fleet_environ, invoke_cli_async, run_in_process
+from ..conftest import (
+    HTTP_CHECKS_ALONE,
+    Checkout,
+    clean_environ,
+    fleet_environ,
+    invoke_cli_async,
+    run_in_process,
+)
 from ..servers import _run_lanes, _write_step, _writes, slow_server
 from .test_httpkind import config
 
@@ -37,9 +44,7 @@ async def test_a_write_answering_retry_after_is_judged_on_its_first_answer(
         environ = fleet_environ(
             fleet,
             checkout,
-            RUN_KHALA_CONTRACT_TESTS="0",
-            RUN_RUNTIME_DRIFT_CHECK="0",
-            RUN_LOG_PROBES="0",
+            **HTTP_CHECKS_ALONE,
         )
         outcomes = await run_in_process(environ, checkout.root)
         sync_posts = _writes(fleet, "prod-control", "/api/sync/token")

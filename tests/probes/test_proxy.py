@@ -20,6 +20,7 @@ from cutover_probe.planning import build_plan
 from cutover_probe.probes.proxy import bypassed
 
 from ..conftest import (
+    HTTP_CHECKS_ALONE,
     Checkout,
     clean_environ,
     fleet_environ,
@@ -39,9 +40,7 @@ async def test_http_probes_go_through_the_proxy(checkout: Checkout, variable: st
         environ = fleet_environ(
             fleet,
             checkout,
-            RUN_KHALA_CONTRACT_TESTS="0",
-            RUN_RUNTIME_DRIFT_CHECK="0",
-            RUN_LOG_PROBES="0",
+            **HTTP_CHECKS_ALONE,
             NO_PROXY="",
             no_proxy="",
             **{"http_proxy": "", "HTTP_PROXY": "", variable: proxy.url},
@@ -64,9 +63,7 @@ async def test_no_proxy_sends_the_listed_hosts_direct(checkout: Checkout) -> Non
         environ = fleet_environ(
             fleet,
             checkout,
-            RUN_KHALA_CONTRACT_TESTS="0",
-            RUN_RUNTIME_DRIFT_CHECK="0",
-            RUN_LOG_PROBES="0",
+            **HTTP_CHECKS_ALONE,
             HTTP_PROXY=proxy.url,
             http_proxy="",
             NO_PROXY=f"example.test, 127.0.0.1:{staging.port}",
@@ -87,9 +84,7 @@ async def test_a_proxy_that_wants_credentials_gets_them_from_the_url(checkout: C
         environ = fleet_environ(
             fleet,
             checkout,
-            RUN_KHALA_CONTRACT_TESTS="0",
-            RUN_RUNTIME_DRIFT_CHECK="0",
-            RUN_LOG_PROBES="0",
+            **HTTP_CHECKS_ALONE,
             HTTP_PROXY=proxy.url.replace("http://", f"http://ci:{secret}@"),
             http_proxy="",
             NO_PROXY="",

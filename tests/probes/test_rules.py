@@ -14,7 +14,7 @@ from cutover_probe.fleet import (
 )
 from cutover_probe.model import Outcome, Status
 
-from ..conftest import Checkout, clean_environ, fleet_environ, run_in_process
+from ..conftest import HTTP_CHECKS_ALONE, Checkout, clean_environ, fleet_environ, run_in_process
 from ..servers import header_server
 from .test_httpkind import config
 
@@ -26,9 +26,7 @@ async def prod_smoke(checkout: Checkout, faults: ControlFaults) -> Outcome:
         environ = fleet_environ(
             fleet,
             checkout,
-            RUN_KHALA_CONTRACT_TESTS="0",
-            RUN_RUNTIME_DRIFT_CHECK="0",
-            RUN_LOG_PROBES="0",
+            **HTTP_CHECKS_ALONE,
         )
         outcomes = await run_in_process(environ, checkout.root)
     return outcomes["control-prod-smoke"]
