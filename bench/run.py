@@ -37,6 +37,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,7 @@ from cutover_probe.demo import make_simulated_checkout  # noqa: E402
 from cutover_probe.fleet.__main__ import END_MARKER  # noqa: E402
 
 LIBRARIES_FLOOR = ROOT / "bench" / "floor.py"
+PROCESS_LIMIT_S = 600  # any one process of the bench: a hung run must not hold it for ever
 GOOGLE_CALLS_PER_ENVIRONMENT = 7  # bench/floor.py's CALLS_PER_ENVIRONMENT
 
 CLI = [sys.executable, "-m", "cutover_probe"]
@@ -213,12 +215,18 @@ def timed(
 def timed_alone(
     args: list[str], environ: dict[str, str], cwd: Path, cli: list[str] = CLI
 ) -> Sample:
-    """One CLI process, its own peak RSS (`os.wait4`), not the largest of every child so far."""
+    """One CLI process, its own peak RSS (`os.wait4`), not the largest of every child so far;
+    killed after `PROCESS_LIMIT_S`, like every process of the bench."""
     started = time.perf_counter()
     process = start(args, environ, cwd, cli)
     assert process.stderr is not None
-    stderr = process.stderr.read()
-    _, status, usage = os.wait4(process.pid, 0)
+    limit = threading.Timer(PROCESS_LIMIT_S, process.kill)
+    limit.start()
+    try:
+        stderr = process.stderr.read()
+        _, status, usage = os.wait4(process.pid, 0)
+    finally:
+        limit.cancel()
     wall = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
     process.stderr.close()
@@ -296,7 +304,7 @@ def timed_command(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
-        timeout=600,
+        timeout=PROCESS_LIMIT_S,
         check=False,
     )
     wall = time.perf_counter() - started
@@ -649,14 +657,24 @@ def shards(
         for k in range(1, parts + 1)
     ]
     cpu, peak = 0.0, 0
-    for process in processes:
-        assert process.stderr is not None
-        process.stderr.read()
-        process.stderr.close()
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
-        cpu += usage.ru_utime + usage.ru_stime
-        peak = max(peak, usage.ru_maxrss)
+
+    def kill_all() -> None:
+        for process in processes:
+            process.kill()
+
+    limit = threading.Timer(PROCESS_LIMIT_S, kill_all)
+    limit.start()
+    try:
+        for process in processes:
+            assert process.stderr is not None
+            process.stderr.read()
+            process.stderr.close()
+            _, status, usage = os.wait4(process.pid, 0)
+            process.returncode = os.waitstatus_to_exitcode(status)
+            cpu += usage.ru_utime + usage.ru_stime
+            peak = max(peak, usage.ru_maxrss)
+    finally:
+        limit.cancel()
     sharded = time.perf_counter() - started
     fleet_cpu = fleets.use().cpu_s - before.cpu_s
     merged = work / "merged"
